@@ -1,0 +1,33 @@
+# Every target creates .venv on first use and installs what it needs from the package registry.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+ARGS   ?=
+
+.PHONY: install demo test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-%: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
+	@touch $@
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed-demo
+	$(BIN)/aws-audit demo $(ARGS)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q $(ARGS)
+
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check auditor checks reports tests
+
+clean:
+	rm -rf $(VENV) out build *.egg-info .pytest_cache

@@ -1,0 +1,208 @@
+"""The `Check` base class and the `CheckContext` a check evaluates against.
+
+A check is a class whose attributes are its metadata and whose docstring is its long description. Its
+`evaluate(ctx)` reads typed resources from collectors (functions decorated with `@collector` that read only
+through `ctx.call`) and yields findings built with `ctx.passed`, `ctx.failed` and `ctx.error`.
+
+    class S3BucketVersioningEnabled(Check):
+        \"\"\"Versioning keeps every version of every object, so a delete or overwrite can be undone.\"\"\"
+        id = "s3_bucket_versioning_enabled"
+        service = "s3"
+        ...
+        def evaluate(self, ctx):
+            for bucket in buckets(ctx):
+                ...
+"""
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, TypeVar
+
+from .api import ApiCache, is_read_action
+from .config import Parameters
+from .errors import DataUnavailable
+from .models import Category, Control, Finding, Remediation, Resource, Scope, Severity, Status
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+){2,}$")
+R = TypeVar("R")
+
+
+def camel_case(check_id: str) -> str:
+    return "".join(part.capitalize() for part in check_id.split("_"))
+
+
+class Check:
+    """Base class of every check. Subclasses set the metadata below and implement `evaluate`."""
+
+    id: ClassVar[str]
+    service: ClassVar[str]
+    severity: ClassVar[Severity]
+    category: ClassVar[Category] = Category.SECURITY
+    title: ClassVar[str]
+    risk: ClassVar[str]
+    remediation: ClassVar[Remediation]
+    compliance: ClassVar[tuple[Control, ...]] = ()
+    api_calls: ClassVar[tuple[str, ...]]
+    scope: ClassVar[Scope] = Scope.REGIONAL
+    parameters: ClassVar[tuple[str, ...]] = ()  # keys of defaults.yaml this check reads
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "id" not in cls.__dict__:  # an intermediate base class, not a check
+            return
+        problems = _metadata_problems(cls)
+        if problems:
+            raise TypeError(f"check {cls.__module__}.{cls.__name__} is invalid: " + "; ".join(problems))
+
+    def evaluate(self, ctx: "CheckContext") -> Iterable[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def description(cls) -> str:
+        return " ".join((cls.__doc__ or "").split())
+
+
+def _metadata_problems(cls: type[Check]) -> list[str]:
+    problems = []
+    for name in ("service", "severity", "title", "risk", "remediation", "api_calls"):
+        if not hasattr(cls, name):
+            problems.append(f"missing '{name}'")
+    if problems:
+        return problems
+    if not ID_PATTERN.match(cls.id):
+        problems.append(f"id '{cls.id}' is not <service>_<resource>_<state> in snake_case")
+    elif not cls.id.startswith(cls.service.replace("-", "") + "_"):
+        problems.append(f"id '{cls.id}' does not start with its service '{cls.service}_'")
+    if cls.__name__ != camel_case(cls.id):
+        problems.append(f"class name should be {camel_case(cls.id)}")
+    if not isinstance(cls.severity, Severity):
+        problems.append("severity must be a Severity")
+    if not isinstance(cls.category, Category):
+        problems.append("category must be a Category")
+    if not isinstance(cls.remediation, Remediation) or not cls.remediation.text:
+        problems.append("remediation must be a Remediation with text")
+    if not all(isinstance(c, Control) for c in cls.compliance):
+        problems.append("compliance must hold Control values")
+    if not cls.api_calls:
+        problems.append("api_calls must name the IAM actions the check needs")
+    not_reads = [a for a in cls.api_calls if not is_read_action(a)]
+    if not_reads:
+        problems.append(f"api_calls must be read-only, not {', '.join(not_reads)}")
+    if not (cls.__doc__ or "").strip():
+        problems.append("a docstring (the long description) is required")
+    if not cls.title or not cls.risk:
+        problems.append("title and risk must not be empty")
+    return problems
+
+
+@dataclass
+class CheckContext:
+    """What one (check, region) unit of work sees. Built by the engine; checks only read from it."""
+
+    check: type[Check]
+    account: str
+    partition: str
+    region: str  # where API calls go; for global checks, the home region
+    regions: tuple[str, ...]  # every audited region
+    api: ApiCache
+    params: Parameters
+    now: datetime
+    actions_used: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- reading AWS -----------------------------------------------------------------------------------------
+    def call(self, service: str, operation: str, region: str | None = None, **params: Any) -> dict[str, Any] | None:
+        """A read through the run's shared cache. `None` means "not configured"; see `ApiCache.call`."""
+        from .api import iam_action
+
+        with self._lock:
+            self.actions_used.add(iam_action(service, operation))
+        return self.api.call(service, operation, region or self.region, **params)
+
+    def param(self, key: str) -> Any:
+        if key not in self.check.parameters:
+            raise KeyError(f"{self.check.id} reads parameter '{key}' without declaring it in `parameters`")
+        return self.params[key]
+
+    @property
+    def finding_region(self) -> str:
+        return "global" if self.check.scope is Scope.GLOBAL else self.region
+
+    # -- resources -------------------------------------------------------------------------------------------
+    def account_resource(self, region: str | None = None) -> Resource:
+        """The account (in a region) as the subject of account- or region-level findings."""
+        return Resource(
+            id=self.account,
+            type="AWS::::Account",
+            arn=f"arn:{self.partition}:::{self.account}",
+            name=self.account,
+            region=region or self.finding_region,
+        )
+
+    def arn(self, service: str, resource: str, region: str | None = None, account: str | None = None) -> str:
+        return f"arn:{self.partition}:{service}:{self.region if region is None else region}:" \
+               f"{self.account if account is None else account}:{resource}"
+
+    # -- findings --------------------------------------------------------------------------------------------
+    def passed(self, resource: Resource, message: str, evidence: Mapping[str, Any] | None = None) -> Finding:
+        return self._finding(Status.PASS, resource, message, evidence)
+
+    def failed(self, resource: Resource, message: str, evidence: Mapping[str, Any] | None = None) -> Finding:
+        return self._finding(Status.FAIL, resource, message, evidence)
+
+    def error(self, resource: Resource, message: str, evidence: Mapping[str, Any] | None = None) -> Finding:
+        return self._finding(Status.ERROR, resource, message, evidence)
+
+    def unavailable(self, resource: Resource, exc: DataUnavailable) -> Finding:
+        e = exc.error
+        return self.error(
+            resource,
+            f"Could not evaluate {resource.name or resource.id}: {e.iam_action} failed with {e.code} in {e.region}.",
+            {"api": f"{e.service}.{e.operation}", "iam_action": e.iam_action, "error_code": e.code,
+             "error_message": e.message},
+        )
+
+    def each(self, resources: Iterable[R], evaluate_one: Callable[[R], Iterable[Finding]],
+             resource_of: Callable[[R], Resource] = lambda r: r.resource) -> Iterator[Finding]:  # type: ignore
+        """Evaluate resources one by one; a read that fails for one resource makes only that one ERROR."""
+        for item in resources:
+            try:
+                yield from evaluate_one(item)
+            except DataUnavailable as exc:
+                yield self.unavailable(resource_of(item), exc)
+
+    def _finding(self, status: Status, resource: Resource, message: str,
+                 evidence: Mapping[str, Any] | None) -> Finding:
+        from .secrets import redact_evidence
+
+        check = self.check
+        return Finding(
+            check_id=check.id,
+            title=check.title,
+            service=check.service,
+            severity=check.severity,
+            category=check.category,
+            status=status,
+            message=message,
+            resource=resource,
+            region=resource.region or self.finding_region,
+            account=self.account,
+            evidence=redact_evidence(evidence or {}),
+            compliance=check.compliance,
+            remediation=check.remediation,
+        )
+
+
+def collector(fn: Callable[..., R]) -> Callable[..., R]:
+    """Memoise a resource collector for the run: `fn(ctx, *args)` runs once per (region, args)."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: CheckContext, *args: Any) -> R:
+        key = ("collector", fn.__module__, fn.__qualname__, ctx.region, args)
+        return ctx.api.memo(key, lambda: fn(ctx, *args))
+
+    return wrapper

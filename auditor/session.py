@@ -1,0 +1,162 @@
+"""The AWS session of one audit: credentials, identity, regions, and one guarded client per service x region."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFound,
+    TokenRetrievalError,
+)
+
+from . import __version__
+from .api import iam_action, is_read_operation
+from .config import AuditConfig
+from .errors import ConfigError, CredentialsError, ReadOnlyViolation
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: str
+    arn: str
+    partition: str
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+class AwsSession:
+    """Owns every boto3 client of a run. Clients are thread-safe; their creation is serialised here."""
+
+    def __init__(self, config: AuditConfig, boto_session: boto3.Session | None = None) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], BaseClient] = {}
+        self._requests: Counter[str] = Counter()
+        self._botocore_config = Config(
+            retries={"mode": "adaptive", "max_attempts": config.max_attempts},
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            user_agent_extra=f"aws-audit/{__version__}",
+            max_pool_connections=max(10, config.workers),
+        )
+        self._boto = boto_session or self._open(config.profile)
+        if config.role_arn:
+            self._boto = self._assume_role(config.role_arn, config.external_id)
+        self.identity = self._identify()
+
+    # -- set-up ----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _open(profile: str | None) -> boto3.Session:
+        try:
+            return boto3.Session(profile_name=profile)
+        except ProfileNotFound:
+            raise CredentialsError(f"AWS profile '{profile}' is not configured (see ~/.aws/config)") from None
+
+    @property
+    def home_region(self) -> str:
+        return self._boto.region_name or DEFAULT_REGION
+
+    def _assume_role(self, role_arn: str, external_id: str | None) -> boto3.Session:
+        # AssumeRole changes nothing in the account; it is the one non-read call, made before any audit client.
+        sts = self._boto.client("sts", region_name=self.home_region, config=self._botocore_config)
+        params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "aws-audit"}
+        if external_id:
+            params["ExternalId"] = external_id
+        try:
+            creds = sts.assume_role(**params)["Credentials"]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            raise CredentialsError(f"cannot assume role {role_arn}: {code}") from None
+        except (NoCredentialsError, TokenRetrievalError) as exc:
+            raise CredentialsError(f"cannot assume role {role_arn}: {_one_line(exc)}") from None
+        return boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=self.home_region,
+        )
+
+    def _identify(self) -> Identity:
+        try:
+            ident = self.client("sts", self.home_region).get_caller_identity()
+        except NoCredentialsError:
+            raise CredentialsError(
+                "no AWS credentials found: pass --profile, set AWS_PROFILE, or run 'aws sso login'"
+            ) from None
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            raise CredentialsError(f"AWS rejected the credentials ({code})") from None
+        except (BotoCoreError, NoRegionError) as exc:
+            raise CredentialsError(f"cannot reach AWS STS: {_one_line(exc)}") from None
+        arn = ident["Arn"]
+        partition = arn.split(":")[1] if arn.startswith("arn:") else "aws"
+        return Identity(account=ident["Account"], arn=arn, partition=partition)
+
+    # -- clients ---------------------------------------------------------------------------------------------
+    def client(self, service: str, region: str) -> BaseClient:
+        key = (service, region)
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._boto.client(service, region_name=region, config=self._botocore_config)
+                client.meta.events.register("before-call", self._guard)
+                client.meta.events.register("before-send", self._count)
+                self._clients[key] = client
+        return client
+
+    def _guard(self, model: Any, **_: Any) -> None:
+        service = model.service_model.service_name
+        if not is_read_operation(model.name):
+            raise ReadOnlyViolation(f"refused {iam_action(service, model.name)}: aws-audit only reads")
+
+    def _count(self, event_name: str, **_: Any) -> None:
+        # `before-send.<service-id>.<Operation>` fires per HTTP request, retries included: the real traffic.
+        _, service_id, operation = event_name.split(".", 2)
+        with self._lock:
+            self._requests[f"{service_id}:{operation}"] += 1
+
+    @property
+    def requests(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._requests)
+
+    # -- regions ---------------------------------------------------------------------------------------------
+    def known_regions(self) -> set[str]:
+        return set(self._boto.get_available_regions("ec2", partition_name=self.identity.partition))
+
+    def enabled_regions(self) -> tuple[str, ...]:
+        try:
+            answer = self.client("ec2", self.home_region).describe_regions(AllRegions=False)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            raise ConfigError(
+                f"cannot list the account's enabled regions (ec2:DescribeRegions: {code}); pass --region"
+            ) from None
+        return tuple(sorted(r["RegionName"] for r in answer["Regions"]))
+
+    def resolve_regions(self, requested: tuple[str, ...]) -> tuple[str, ...]:
+        if not requested:
+            return self.enabled_regions()
+        known = self.known_regions()
+        unknown = [r for r in requested if r not in known]
+        if unknown:
+            raise ConfigError(
+                f"unknown region {', '.join(unknown)} for partition {self.identity.partition}"
+            )
+        return tuple(dict.fromkeys(requested))

@@ -1,0 +1,1 @@
+"""Report writers, registered through the `aws_audit.reporters` entry points."""
