@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, TypeVar
 
-from .api import ApiCache, is_read_action
+from .api import ApiCache, iam_action, is_read_action
 from .config import Parameters
 from .errors import DataUnavailable
 from .models import Category, Control, Finding, Remediation, Resource, Scope, Severity, Status
@@ -115,13 +115,13 @@ class CheckContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- reading AWS -----------------------------------------------------------------------------------------
-    def call(self, service: str, operation: str, region: str | None = None, **params: Any) -> dict[str, Any] | None:
+    def call(
+        self, service: str, operation: str, region: str | None = None, *, fresh: bool = False, **params: Any
+    ) -> dict[str, Any] | None:
         """A read through the run's shared cache. `None` means "not configured"; see `ApiCache.call`."""
-        from .api import iam_action
-
         with self._lock:
             self.actions_used.add(iam_action(service, operation))
-        return self.api.call(service, operation, region or self.region, **params)
+        return self.api.call(service, operation, region or self.region, fresh=fresh, **params)
 
     def param(self, key: str) -> Any:
         if key not in self.check.parameters:
