@@ -82,7 +82,8 @@ class Parameters:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"config file {path} is not valid YAML{where}") from None
+            problem = f": {exc.problem}" if getattr(exc, "problem", None) else ""
+            raise ConfigError(f"config file {path} is not valid YAML{where}{problem}") from None
         if not isinstance(tree, Mapping):
             raise ConfigError(f"config file {path} must be a mapping of sections to settings")
         merged = dict(defaults)
@@ -93,8 +94,8 @@ class Parameters:
                 raise ConfigError(f"config file {path}: unknown key '{key}'{hint}")
             if not _conforms(value, defaults[key]):
                 raise ConfigError(
-                    f"config file {path}: '{key}' must be a {_type_name(defaults[key])}, "
-                    f"not {_type_name(value)} ({value!r})"
+                    f"config file {path}: '{key}' expects {_type_name(defaults[key])}, "
+                    f"got {_type_name(value)} ({value!r})"
                 )
             merged[key] = value
         return cls(merged)

@@ -46,7 +46,7 @@ class AwsSession:
         self._clients: dict[tuple[str, str], BaseClient] = {}
         self._requests: Counter[str] = Counter()
         self._botocore_config = Config(
-            retries={"mode": "adaptive", "max_attempts": config.max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": config.max_attempts},
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
             user_agent_extra=f"aws-audit/{__version__}",

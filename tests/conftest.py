@@ -137,12 +137,14 @@ class Faults:
     def throttle(self, service: str, operation: str) -> None:
         from botocore.awsrequest import AWSResponse
 
+        status, headers, body = _throttle_response(BOTO._session.get_service_model(service).protocol)  # noqa: SLF001
+
         class _Raw:
             def stream(self, **_: Any) -> Iterator[bytes]:
-                yield b""
+                yield body
 
         def handler(**_: Any) -> Any:
-            return AWSResponse("https://simulated", 400, {"x-amzn-ErrorType": "ThrottlingException"}, _Raw())
+            return AWSResponse("https://simulated", status, headers, _Raw())
 
         self._register(f"before-send.{_service_id(service)}.{operation}", handler)
 
@@ -150,6 +152,19 @@ class Faults:
         for event, handler in self._handlers:
             BOTO.events.unregister(event, handler)
         self._handlers.clear()
+
+
+def _throttle_response(protocol: str) -> tuple[int, dict[str, str], bytes]:
+    """The throttling answer each AWS protocol really gives."""
+    if protocol == "ec2":
+        return 503, {}, (b"<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
+                         b"<Message>Request limit exceeded.</Message></Error></Errors></Response>")
+    if protocol == "query":
+        return 400, {}, (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+                         b"<Message>Rate exceeded</Message></Error></ErrorResponse>")
+    if protocol == "rest-xml":
+        return 503, {}, b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+    return 400, {"x-amzn-ErrorType": "ThrottlingException"}, b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
 
 
 def _service_id(service: str) -> str:

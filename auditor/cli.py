@@ -1,0 +1,230 @@
+"""The `aws-audit` command line. Option parsing only: the work is in runner.py, engine.py and registry.py."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from tabulate import tabulate
+
+from . import __version__
+from .config import AuditConfig, Parameters, Selection
+from .errors import AuditError, ExitCode
+from .models import Category, Severity
+
+SEVERITIES = [s.value for s in Severity]
+CATEGORIES = [c.value for c in Category]
+FORMATS = ["table", "json", "html"]
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  the audit completed; no FAIL at or above --fail-on
+  1  a non-muted FAIL at or above --fail-on (wins over 3)
+  2  usage or configuration error: bad option, unknown check, service or
+     region, unreadable config, no credentials, unknown profile
+  3  the audit completed but some checks are ERROR (could not read)
+  4  internal error (a bug: please report it with --log-level debug output)
+"""
+
+
+def _fail(message: str, code: ExitCode | int = ExitCode.USAGE) -> None:
+    click.echo(f"aws-audit: error: {message}", err=True)
+    sys.exit(int(code))
+
+
+def _handled(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One line and a documented exit code for every failure; a traceback only with --log-level debug."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except AuditError as exc:
+            _fail(str(exc), ExitCode.USAGE)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            logging.getLogger("aws_audit").debug("internal error", exc_info=True)
+            _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --log-level debug)", 4)
+
+    return wrapper
+
+
+def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option("--service", "services", multiple=True, metavar="SERVICE",
+                         help="Only checks of this service (repeatable), e.g. s3."),
+            click.option("--check", "include", multiple=True, metavar="GLOB",
+                         help="Only checks whose id matches (repeatable), e.g. 's3_*'."),
+            click.option("--exclude-check", "exclude", multiple=True, metavar="GLOB",
+                         help="Skip checks whose id matches (repeatable)."),
+            click.option("--severity", type=click.Choice(SEVERITIES), default=None,
+                         help="Only checks of at least this severity."),
+            click.option("--category", "categories", multiple=True, type=click.Choice(CATEGORIES),
+                         help="Only checks of this category (repeatable)."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def audit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+                         help="YAML file overriding check parameters (see defaults.yaml)."),
+            click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+                         show_default=True, help="Where report files are written."),
+            click.option("--format", "formats", multiple=True, metavar="FORMAT",
+                         help="Output format, repeatable or comma-separated: table, json, html, or one a "
+                              "plugin registers. Default: table,json,html."),
+            click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
+                         help="Parallel (check, region) units; the connection pool matches it."),
+            click.option("--max-attempts", type=click.IntRange(1, 50), default=10, show_default=True,
+                         help="Attempts per API call (adaptive retries with backoff)."),
+            click.option("--fail-on", type=click.Choice(["none", *SEVERITIES]), default="none", show_default=True,
+                         help="Exit 1 when a non-muted FAIL of at least this severity exists."),
+            click.option("--quiet", is_flag=True, help="Print nothing but errors."),
+            click.option("--no-progress", is_flag=True, help="No progress bar (it only shows on a terminal)."),
+            click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+                         default="warning", show_default=True, help="Log detail on stderr."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _selection(services: tuple[str, ...], include: tuple[str, ...], exclude: tuple[str, ...],
+               severity: str | None, categories: tuple[str, ...]) -> Selection:
+    return Selection(
+        services=services,
+        include=include,
+        exclude=exclude,
+        min_severity=Severity(severity) if severity else None,
+        categories=tuple(Category(c) for c in categories),
+    )
+
+
+def _execute(opts: dict[str, Any], *, profile: str | None, regions: tuple[str, ...], role_arn: str | None,
+             external_id: str | None) -> ExitCode:
+    from .progress import ProgressBar
+    from .runner import OutputOptions, execute
+
+    logging.basicConfig(level=opts["log_level"].upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = AuditConfig(
+        profile=profile,
+        regions=regions,
+        role_arn=role_arn,
+        external_id=external_id,
+        selection=_selection(opts["services"], opts["include"], opts["exclude"], opts["severity"],
+                             opts["categories"]),
+        parameters=Parameters.load(opts["config_file"]),
+        workers=opts["workers"],
+        max_attempts=opts["max_attempts"],
+    )
+    output = OutputOptions(
+        formats=tuple(dict.fromkeys(f.strip() for spec in opts["formats"] for f in spec.split(",") if f.strip()))
+        or tuple(FORMATS),
+        output_dir=opts["output_dir"],
+        fail_on=None if opts["fail_on"] == "none" else Severity(opts["fail_on"]),
+        quiet=opts["quiet"],
+    )
+    show_progress = sys.stderr.isatty() and not opts["no_progress"] and not opts["quiet"]
+    return execute(config, output, progress=ProgressBar() if show_progress else None)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="aws-audit")
+def main() -> None:
+    """Audit a live AWS account, read-only: security, cost and reliability checks with console, JSON and HTML
+    reports."""
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option("--profile", default=None, help="AWS profile (default: the standard credential chain, AWS_PROFILE).")
+@click.option("--region", "regions", multiple=True, metavar="REGION",
+              help="Region to audit (repeatable). Default: every region enabled for the account.")
+@click.option("--role-arn", default=None, help="Assume this role first (e.g. an audit role in another account).")
+@click.option("--external-id", default=None, help="External id for --role-arn.")
+@selection_options
+@audit_options
+@_handled
+def run(profile: str | None, regions: tuple[str, ...], role_arn: str | None, external_id: str | None,
+        **opts: Any) -> None:
+    """Audit the account behind the AWS credentials and write the reports."""
+    if external_id and not role_arn:
+        raise AuditError("--external-id needs --role-arn")
+    sys.exit(int(_execute(opts, profile=profile, regions=regions, role_arn=role_arn, external_id=external_id)))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@selection_options
+@audit_options
+@_handled
+def demo(**opts: Any) -> None:
+    """Audit a built-in simulated account (moto on 127.0.0.1, two regions) through the same code path as 'run'."""
+    from .demo import DEMO_REGIONS, simulated_account
+
+    with simulated_account() as seeded:
+        if not opts["quiet"]:
+            click.echo(f"Simulated account seeded: {seeded.get('summary', seeded)}", err=True)
+        code = _execute(opts, profile=None, regions=DEMO_REGIONS, role_arn=None, external_id=None)
+    sys.exit(int(code))
+
+
+@main.command("list-checks")
+@selection_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_handled
+def list_checks(fmt: str, **opts: Any) -> None:
+    """List the available checks."""
+    from .registry import select_checks
+
+    checks = select_checks(_selection(opts["services"], opts["include"], opts["exclude"], opts["severity"],
+                                      opts["categories"]))
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"id": c.id, "service": c.service, "severity": c.severity.value, "category": c.category.value,
+             "scope": c.scope.value, "title": c.title, "description": c.description(),
+             "compliance": [str(x) for x in c.compliance], "api_calls": list(c.api_calls),
+             "parameters": list(c.parameters)}
+            for c in checks
+        ], indent=2))
+        return
+    rows = [[c.id, c.service, c.severity.value, c.category.value, ", ".join(x.id for x in c.compliance)]
+            for c in checks]
+    click.echo(tabulate(rows, headers=["check", "service", "severity", "category", "controls"]))
+    click.echo(f"\n{len(checks)} checks")
+
+
+@main.command()
+@selection_options
+@_handled
+def permissions(**opts: Any) -> None:
+    """Print the least-privilege IAM policy (JSON) for the selected checks."""
+    from .registry import select_checks
+
+    checks = select_checks(_selection(opts["services"], opts["include"], opts["exclude"], opts["severity"],
+                                      opts["categories"]))
+    click.echo(json.dumps(least_privilege_policy(checks), indent=2))
+
+
+ENGINE_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
+
+
+def least_privilege_policy(checks: list[Any]) -> dict[str, Any]:
+    actions = sorted(set(ENGINE_ACTIONS).union(*(c.api_calls for c in checks)))
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "AwsAuditReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}],
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,52 @@
+"""The built-in simulated account behind `aws-audit demo`.
+
+moto's server runs on 127.0.0.1 in this process; `AWS_ENDPOINT_URL` and throw-away credentials point every boto3
+client at it, the account is seeded (`demo_account.seed_demo_account`), and the audit then runs through exactly
+the code path of a real account. Nothing here can reach AWS.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from .errors import AuditError
+
+DEMO_REGIONS = ("us-east-1", "eu-west-1")
+_ENV = {
+    "AWS_ACCESS_KEY_ID": "demo-access-key",
+    "AWS_SECRET_ACCESS_KEY": "demo-secret-key",
+    "AWS_DEFAULT_REGION": DEMO_REGIONS[0],
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+}
+_CLEARED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+
+@contextmanager
+def simulated_account() -> Iterator[dict[str, Any]]:
+    """Start moto on 127.0.0.1, point the environment at it, seed it; yield the seeding summary."""
+    saved = dict(os.environ)
+    os.environ.update(_ENV)
+    for name in _CLEARED:
+        os.environ.pop(name, None)
+    try:
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError:
+            raise AuditError("the demo needs moto's server: pip install 'aws-audit[demo]'") from None
+        import boto3
+
+        from .demo_account import seed_demo_account
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+            summary = seed_demo_account(boto3.Session(region_name=DEMO_REGIONS[0]), DEMO_REGIONS)
+            yield summary
+        finally:
+            server.stop()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -1,0 +1,83 @@
+"""What `aws-audit run` and `aws-audit demo` do once their options are parsed: audit, report, decide the exit code.
+
+Kept out of cli.py so the CLI stays a thin layer of option parsing, and the Lambda handler can reuse it.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from .config import AuditConfig
+from .engine import ProgressCallback, run_audit
+from .errors import AuditError, ExitCode
+from .models import AuditRun, Severity
+from .registry import load_reporters
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    formats: tuple[str, ...] = ("table", "json", "html")
+    output_dir: Path = Path("out")
+    fail_on: Severity | None = None
+    quiet: bool = False
+
+
+def exit_code(run: AuditRun, fail_on: Severity | None) -> ExitCode:
+    """FAILED beats INCOMPLETE: a confirmed failure is the stronger signal; the ERRORs are still in every report."""
+    if fail_on is not None and run.failing(at_least=fail_on):
+        return ExitCode.FAILED
+    if run.has_errors:
+        return ExitCode.INCOMPLETE
+    return ExitCode.OK
+
+
+def prepare_output_dir(options: OutputOptions) -> None:
+    if not any(f != "table" for f in options.formats):
+        return
+    try:
+        options.output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AuditError(f"cannot create output directory {options.output_dir}: {exc.strerror}") from None
+
+
+def write_reports(run: AuditRun, options: OutputOptions, stdout: TextIO, stderr: TextIO) -> list[Path]:
+    from reports.base import report_basename
+
+    reporters = load_reporters()
+    unknown = [f for f in options.formats if f not in reporters]
+    if unknown:
+        raise AuditError(f"unknown format {', '.join(unknown)} (available: {', '.join(sorted(reporters))})")
+    written = []
+    for name in options.formats:
+        reporter = reporters[name]()
+        text = reporter.render(run)
+        if not reporter.extension:
+            if not options.quiet:
+                stdout.write(text)
+            continue
+        path = options.output_dir / f"{report_basename(run)}.{reporter.extension}"
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise AuditError(f"cannot write {path}: {exc.strerror}") from None
+        written.append(path)
+    if not options.quiet:
+        for path in written:
+            stderr.write(f"wrote {path}\n")
+    return written
+
+
+def execute(
+    config: AuditConfig,
+    options: OutputOptions,
+    *,
+    progress: ProgressCallback | None = None,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+) -> ExitCode:
+    prepare_output_dir(options)
+    run = run_audit(config, progress=progress)
+    write_reports(run, options, stdout, stderr)
+    return exit_code(run, options.fail_on)

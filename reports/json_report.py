@@ -1,0 +1,62 @@
+"""The JSON report: a versioned document (see schema/report.schema.json) for dashboards and other tools."""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from auditor.models import AuditRun
+
+from .base import summarize
+
+SCHEMA_VERSION = "1.0"
+
+
+def _iso(dt: Any) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def report_document(run: AuditRun) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "aws-audit", "version": run.tool_version},
+        "run": {
+            "account": run.account,
+            "partition": run.partition,
+            "caller_arn": run.caller_arn,
+            "regions": list(run.regions),
+            "started": _iso(run.started),
+            "finished": _iso(run.finished),
+            "duration_seconds": round(run.duration_seconds, 3),
+            "api_calls": dict(run.api_calls),
+            "api_calls_total": sum(run.api_calls.values()),
+            "errors": [e.to_dict() for e in run.errors],
+        },
+        "checks": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "service": c.service,
+                "severity": c.severity.value,
+                "category": c.category.value,
+                "risk": c.risk,
+                "compliance": [{"framework": x.framework, "id": x.id} for x in c.compliance],
+            }
+            for c in run.checks
+        ],
+        "summary": summarize(run),
+        "findings": [f.to_dict() for f in run.findings],
+    }
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("reports").joinpath("schema/report.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+class JsonReporter:
+    name = "json"
+    extension = "json"
+
+    def render(self, run: AuditRun) -> str:
+        return json.dumps(report_document(run), indent=2, ensure_ascii=False) + "\n"
