@@ -15,6 +15,7 @@ through `ctx.call`) and yields findings built with `ctx.passed`, `ctx.failed` an
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 import threading
@@ -119,9 +120,15 @@ class CheckContext:
         self, service: str, operation: str, region: str | None = None, *, fresh: bool = False, **params: Any
     ) -> dict[str, Any] | None:
         """A read through the run's shared cache. `None` means "not configured"; see `ApiCache.call`."""
-        with self._lock:
-            self.actions_used.add(iam_action(service, operation))
+        self.record_actions({iam_action(service, operation)})
         return self.api.call(service, operation, region or self.region, fresh=fresh, **params)
+
+    def record_actions(self, actions: set[str] | frozenset[str]) -> None:
+        """Note IAM actions this unit relies on, including those a shared collector read for it earlier."""
+        with self._lock:
+            self.actions_used.update(actions)
+        for recording in _RECORDINGS.get():
+            recording.update(actions)
 
     def param(self, key: str) -> Any:
         if key not in self.check.parameters:
@@ -203,6 +210,33 @@ def collector(fn: Callable[..., R]) -> Callable[..., R]:
     @functools.wraps(fn)
     def wrapper(ctx: CheckContext, *args: Any) -> R:
         key = ("collector", fn.__module__, fn.__qualname__, ctx.region, args)
-        return ctx.api.memo(key, lambda: fn(ctx, *args))
+        outcome = ctx.api.memo(key, lambda: _recorded(fn, ctx, args))
+        # Every check that uses the collector relies on the reads it made, even when the memo answered.
+        ctx.record_actions(outcome.actions)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value  # type: ignore[return-value]
 
     return wrapper
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    value: Any
+    error: BaseException | None
+    actions: frozenset[str]
+
+
+# The IAM actions read by the collectors being computed in this thread (collectors may nest).
+_RECORDINGS: contextvars.ContextVar[tuple[set[str], ...]] = contextvars.ContextVar("recordings", default=())
+
+
+def _recorded(fn: Callable[..., Any], ctx: CheckContext, args: tuple[Any, ...]) -> _Outcome:
+    recording: set[str] = set()
+    token = _RECORDINGS.set(_RECORDINGS.get() + (recording,))
+    try:
+        return _Outcome(fn(ctx, *args), None, frozenset(recording))
+    except Exception as exc:  # memoised with the actions, re-raised to every caller
+        return _Outcome(None, exc, frozenset(recording))
+    finally:
+        _RECORDINGS.reset(token)

@@ -326,7 +326,7 @@ def _seed_iam(seeder: _Seeder) -> dict[str, str]:
         _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], f"{data_bucket}/*", "ReadWriteObjects"),
     ))
     secrets_access = managed_policy(f"{PROJECT}-secrets-access", _policy(
-        _allow(["secretsmanager:GetSecretValue"], [seeder.arn("secretsmanager", f"secret:{PROJECT}/*", "*")]),
+        _allow(["secretsmanager:GetSecretValue"], [seeder.arn("secretsmanager", f"secret:{PROJECT}/*", seeder.primary_region)]),
     ))
     for policy_arn in (s3_access, secrets_access):
         iam.attach_role_policy(RoleName=f"{PROJECT}-app-role", PolicyArn=policy_arn)
@@ -334,7 +334,7 @@ def _seed_iam(seeder: _Seeder) -> dict[str, str]:
     role("execution", f"{PROJECT}-ecs-execution-role", ecs_tasks, {"ecs-execution": _policy(
         _allow(["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
                 "logs:CreateLogStream", "logs:PutLogEvents"], "*"),
-        _allow(["secretsmanager:GetSecretValue"], [seeder.arn("secretsmanager", f"secret:{PROJECT}/*", "*")]),
+        _allow(["secretsmanager:GetSecretValue"], [seeder.arn("secretsmanager", f"secret:{PROJECT}/*", seeder.primary_region)]),
     )})
     role("lambda", f"{PROJECT}-lambda-role", _trust({"Service": "lambda.amazonaws.com"}), {"lambda-basic": _policy(
         _allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "*"),
@@ -353,7 +353,7 @@ def _seed_iam(seeder: _Seeder) -> dict[str, str]:
         _trust({"AWS": f"arn:aws:iam::{TRUSTED_DEPLOY_ACCOUNT}:root"},
                {"StringEquals": {"sts:ExternalId": DEPLOY_EXTERNAL_ID}}),
         {"deploy": _policy(_allow(["ecs:UpdateService", "ecs:DescribeServices"],
-                                  seeder.arn("ecs", f"service/{PROJECT}-cluster/*", "*")))},
+                                  seeder.arn("ecs", f"service/{PROJECT}-cluster/*", seeder.primary_region)))},
     )
 
     legacy_admin = managed_policy(f"{PROJECT}-legacy-admin", _policy(_allow("*", "*")))
@@ -741,10 +741,10 @@ def _seed_guardduty(seeder: _Seeder, env: EnvironmentLayout) -> None:
     """A detector where the layout asks for one (production); none elsewhere (bad)."""
     if not env.guardduty:
         return
-    detector = seeder.client("guardduty", env.region).create_detector(
+    seeder.client("guardduty", env.region).create_detector(
         Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES", Tags=_tags(env.name)
-    )["DetectorId"]
-    seeder.record("guardduty", f"{env.region}/{detector}")
+    )
+    seeder.record("guardduty", f"detector/{env.region}")
 
 
 def _seed_budgets(seeder: _Seeder) -> None:

@@ -1,6 +1,7 @@
 """The AWS session of one audit: credentials, identity, regions, and one guarded client per service x region."""
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -51,6 +52,9 @@ class AwsSession:
             read_timeout=config.read_timeout,
             user_agent_extra=f"aws-audit/{__version__}",
             max_pool_connections=max(10, config.workers),
+            # With a custom endpoint (AWS_ENDPOINT_URL: a simulator or a proxy) host prefixes such as
+            # s3control's "<account>." would name a host that does not exist.
+            inject_host_prefix=not os.environ.get("AWS_ENDPOINT_URL"),
         )
         self._boto = boto_session or self._open(config.profile)
         if config.role_arn:

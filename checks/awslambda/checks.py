@@ -128,11 +128,11 @@ class LambdaFunctionRuntimeSupported(Check):
     remediation = Remediation(
         text="Test the function on a supported runtime version and update it; the deprecated runtimes are listed "
              "in the lambda.deprecated_runtimes parameter.",
-        cli="aws lambda update-function-configuration --function-name <function> --runtime nodejs20.x",
+        cli="aws lambda update-function-configuration --function-name <function> --runtime nodejs22.x",
         terraform='resource "aws_lambda_function" "api" {\n'
                   '  function_name = "${var.project}-api"\n'
                   '  handler       = "index.handler"\n'
-                  '  runtime       = "nodejs20.x"\n'
+                  '  runtime       = "nodejs22.x"\n'
                   '}',
         url="https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html",
     )

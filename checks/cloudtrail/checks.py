@@ -137,7 +137,8 @@ class CloudtrailTrailKmsEncrypted(Check):
         text="Encrypt the trail's log files with a customer managed KMS key whose key policy lets CloudTrail use it.",
         cli="aws cloudtrail update-trail --name <trail> --kms-key-id <kms-key-arn>",
         terraform=TRAIL_TERRAFORM,
-        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html",
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/"
+            "encrypting-cloudtrail-log-files-with-aws-kms.html",
     )
     compliance = (
         Control("aws-fsbp", "CloudTrail.2"),

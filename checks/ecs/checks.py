@@ -6,8 +6,14 @@ from typing import Any, Callable, Iterator
 from auditor import Check, CheckContext, Control, Finding, Remediation, Severity
 from auditor.secrets import SecretHit, find_secrets
 
-from .resources import TaskDefinition, clusters, family_arn, family_resource, latest_task_definition, \
-    task_definition_families
+from .resources import (
+    TaskDefinition,
+    clusters,
+    family_arn,
+    family_resource,
+    latest_task_definition,
+    task_definition_families,
+)
 
 SECRET_PARAMETERS = ("secrets.key_markers", "secrets.min_entropy", "secrets.min_length")
 
@@ -46,7 +52,7 @@ class EcsClusterContainerInsightsEnabled(Check):
     service = "ecs"
     severity = Severity.MEDIUM
     title = "ECS clusters have Container Insights enabled"
-    risk = "Without per-task metrics and events, abnormal container behaviour goes unnoticed and cannot be investigated."
+    risk = "Without per-task metrics and events, abnormal container behaviour goes unnoticed and uninvestigated."
     remediation = Remediation(
         text="Turn on Container Insights (or Container Insights with enhanced observability) for the cluster.",
         cli="aws ecs update-cluster-settings --cluster <cluster> --settings name=containerInsights,value=enabled",

@@ -9,7 +9,11 @@ from .resources import DbInstance, db_instances, storage_settings
 
 
 def _cluster_note(cluster_id: str | None) -> str:
-    return f" through its DB cluster {cluster_id}" if cluster_id else ""
+    return f" (a setting of its DB cluster {cluster_id})" if cluster_id else ""
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
 
 
 class RdsInstanceStorageEncrypted(Check):
@@ -57,7 +61,7 @@ class RdsInstanceStorageEncrypted(Check):
 
     def _evaluate_one(self, ctx: CheckContext, instance: DbInstance) -> Iterator[Finding]:
         settings = storage_settings(ctx, instance)
-        evidence = {"storage_encrypted": settings.encrypted, "engine": instance.engine}
+        evidence: dict[str, object] = {"storage_encrypted": settings.encrypted, "engine": instance.engine}
         if settings.cluster_id:
             evidence["db_cluster"] = settings.cluster_id
         if settings.encrypted:
@@ -102,7 +106,8 @@ class RdsInstanceNotPubliclyAccessible(Check):
 
     def evaluate(self, ctx: CheckContext) -> Iterator[Finding]:
         for instance in db_instances(ctx):
-            evidence = {"publicly_accessible": instance.publicly_accessible, "engine": instance.engine}
+            evidence: dict[str, object] = {"publicly_accessible": instance.publicly_accessible,
+                                           "engine": instance.engine}
             if instance.publicly_accessible:
                 evidence["endpoint"] = instance.endpoint
                 yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} is publicly accessible.",
@@ -164,10 +169,10 @@ class RdsInstanceBackupRetentionSufficient(Check):
         via = _cluster_note(settings.cluster_id)
         if days >= minimum:
             yield ctx.passed(instance.resource,
-                             f"RDS DB instance {instance.id} keeps automated backups for {days} days{via}.", evidence)
+                             f"RDS DB instance {instance.id} keeps automated backups for {_days(days)}{via}.", evidence)
         elif days == 0:
             yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} has automated backups disabled{via}.",
                              evidence)
         else:
-            yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} keeps automated backups for "
-                             f"{days} days{via}, fewer than the required {minimum}.", evidence)
+            yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} keeps automated backups for only "
+                             f"{_days(days)}{via}; at least {minimum} are required.", evidence)

@@ -126,6 +126,13 @@ def test_privileged_finding_is_keyed_by_family_not_revision(audit, aws):
     assert first.resource.arn == f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web"
 
 
+def test_privileged_skips_families_without_an_active_revision(audit, aws):
+    # Moto lists such families and describes their INACTIVE revision; AWS does neither.
+    register(aws, "retired", container("app", privileged=True))
+    aws.client("ecs").deregister_task_definition(taskDefinition="retired:1")
+    assert audit(PRIVILEGED).findings == ()
+
+
 def test_privileged_no_task_definitions_no_findings(audit):
     assert audit(PRIVILEGED).findings == ()
 
