@@ -2,7 +2,7 @@
 
 This is the only module of aws-audit that writes to AWS, and it writes only to moto's simulated account:
 `seed_demo_account` asks STS who it is talking to and raises `RuntimeError` unless the answer is moto's default
-account 123456789012, before it creates anything. Audits never import it.
+account 123456789012, before it creates anything. The audit engine never imports it.
 
 The account has a production environment (first region) and a staging one (second region). Some of it follows the
 seed guide closely (good), some of it is the kind of drift real accounts accumulate (bad), so every check has
@@ -161,7 +161,8 @@ def _environments(regions: tuple[str, str]) -> tuple[EnvironmentLayout, Environm
         vpc_cidr="10.1.0.0/16",
         subnets=(SubnetLayout("public", "10.1.1.0/24", "a"), SubnetLayout("private", "10.1.10.0/24", "a")),
         security_groups=(
-            SecurityGroupLayout("app", "Application: app port from the VPC", (Ingress(8080, "10.1.0.0/16", "App port"),)),
+            SecurityGroupLayout("app", "Application: app port from the VPC",
+                                (Ingress(8080, "10.1.0.0/16", "App port"),)),
         ),
         instances=(InstanceLayout("acme-staging-app-1", "a", "optional", False, None),),
         flow_logs=False,
@@ -258,10 +259,10 @@ def seed_demo_account(
 
     keys = _seed_kms(seeder, prod)
     roles = _seed_iam(seeder)
-    networks = {}
+    networks: dict[str, Network] = {}
     for env in (prod, staging):
         networks[env.name] = _seed_vpc(seeder, env, roles)
-        _seed_ec2(seeder, env, networks[env.name], roles)
+        _seed_ec2(seeder, env, networks[env.name])
     secret_arn = _seed_secrets(seeder, prod)
     _seed_s3(seeder, prod, staging, keys)
     _seed_rds(seeder, prod, networks["prod"], keys)
@@ -285,7 +286,7 @@ def seed_demo_account(
 def _seed_kms(seeder: _Seeder, env: EnvironmentLayout) -> dict[str, str]:
     """One customer-managed key per use, with rotation on. Returns use -> key ARN."""
     kms = seeder.client("kms", env.region)
-    keys = {}
+    keys: dict[str, str] = {}
     for use in ("rds", "s3", "cloudtrail"):
         key = kms.create_key(
             Description=f"{PROJECT} {use} encryption", Tags=[{"TagKey": k, "TagValue": v}
@@ -307,6 +308,7 @@ def _seed_iam(seeder: _Seeder) -> dict[str, str]:
     iam = seeder.client("iam")
     tags = _key_value(_tags("prod"))
     data_bucket = f"arn:aws:s3:::{PROJECT}-data-{seeder.account}"
+    project_secrets = seeder.arn("secretsmanager", f"secret:{PROJECT}/*", seeder.primary_region)
     roles: dict[str, str] = {}
 
     def role(key: str, name: str, trust: str, inline: dict[str, str] | None = None) -> None:
@@ -326,7 +328,7 @@ def _seed_iam(seeder: _Seeder) -> dict[str, str]:
         _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], f"{data_bucket}/*", "ReadWriteObjects"),
     ))
     secrets_access = managed_policy(f"{PROJECT}-secrets-access", _policy(
-        _allow(["secretsmanager:GetSecretValue"], [seeder.arn("secretsmanager", f"secret:{PROJECT}/*", seeder.primary_region)]),
+        _allow(["secretsmanager:GetSecretValue"], [project_secrets]),
     ))
     for policy_arn in (s3_access, secrets_access):
         iam.attach_role_policy(RoleName=f"{PROJECT}-app-role", PolicyArn=policy_arn)
@@ -334,7 +336,7 @@ def _seed_iam(seeder: _Seeder) -> dict[str, str]:
     role("execution", f"{PROJECT}-ecs-execution-role", ecs_tasks, {"ecs-execution": _policy(
         _allow(["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
                 "logs:CreateLogStream", "logs:PutLogEvents"], "*"),
-        _allow(["secretsmanager:GetSecretValue"], [seeder.arn("secretsmanager", f"secret:{PROJECT}/*", seeder.primary_region)]),
+        _allow(["secretsmanager:GetSecretValue"], [project_secrets]),
     )})
     role("lambda", f"{PROJECT}-lambda-role", _trust({"Service": "lambda.amazonaws.com"}), {"lambda-basic": _policy(
         _allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "*"),
@@ -470,7 +472,7 @@ def _permission(rule: Ingress, group_ids: dict[str, str]) -> AnyDict:
 
 
 # -- EC2 ----------------------------------------------------------------------------------------------------------
-def _seed_ec2(seeder: _Seeder, env: EnvironmentLayout, network: Network, roles: dict[str, str]) -> None:
+def _seed_ec2(seeder: _Seeder, env: EnvironmentLayout, network: Network) -> None:
     """App instances in the private subnets. Instances are launched before EBS encryption by default is switched
     on, as the legacy one was in real life."""
     ec2 = seeder.client("ec2", env.region)
@@ -495,7 +497,8 @@ def _seed_ec2(seeder: _Seeder, env: EnvironmentLayout, network: Network, roles: 
             options["UserData"] = instance.user_data
         ec2.run_instances(
             ImageId=image, InstanceType="t3.small", MinCount=1, MaxCount=1,
-            SubnetId=private_by_az[instance.az], SecurityGroupIds=[network.security_groups[key] for key in instance.security_groups],
+            SubnetId=private_by_az[instance.az],
+            SecurityGroupIds=[network.security_groups[key] for key in instance.security_groups],
             MetadataOptions={"HttpTokens": instance.http_tokens, "HttpEndpoint": "enabled"},
             BlockDeviceMappings=volumes,
             TagSpecifications=_tag_spec("instance", tags) + _tag_spec("volume", tags),

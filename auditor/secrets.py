@@ -29,10 +29,17 @@ TOKEN_FORMATS = {
     "slack_token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),
     "stripe_key": re.compile(r"\b[sr]k_live_[A-Za-z0-9]{20,}\b"),
     "jwt": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    "slack_webhook": re.compile(r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
 }
 # Values that point at a secret rather than contain one.
 REFERENCE = re.compile(r"^(arn:|\{\{resolve:|\$\{|ssm:|secretsmanager:|/)", re.IGNORECASE)
 ASSIGNMENT = re.compile(r"""(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*[:=]\s*["']?(?P<value>[^\s"';&]+)""")
+# Key names that hold the *name* or location of a secret, not the secret (SECRET_ARN, TOKEN_URL, PASSWORD_FILE).
+REFERENCE_KEY = re.compile(
+    r"(_|-|\.)(NAME|ARN|ID|PATH|FILE|URL|URI|ENDPOINT|REGION|TTL|LENGTH|HEADER|MODE|TYPE|EXPIRY|TIMEOUT|POLICY)$",
+    re.IGNORECASE,
+)
+PLAIN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^@\s]*$", re.IGNORECASE)
 
 REDACTED = "***redacted***"
 
@@ -84,9 +91,11 @@ def _pattern_hits(key: str, value: str) -> Iterable[tuple[str, str]]:
 
 def _looks_secret_by_name(key: str, value: str, markers: Iterable[str], min_entropy: float, min_length: int) -> bool:
     lowered = key.lower()
-    if not any(marker in lowered for marker in markers):
+    if not any(marker in lowered for marker in markers) or REFERENCE_KEY.search(key):
         return False
-    if len(value) < min_length or REFERENCE.match(value) or value in DOCUMENTATION_EXAMPLES:
+    if len(value) < min_length or REFERENCE.match(value) or PLAIN_URL.match(value):
+        return False
+    if value in DOCUMENTATION_EXAMPLES:
         return False
     return entropy(value) >= min_entropy
 
@@ -107,6 +116,12 @@ def find_secrets(
             hits.setdefault((key, fingerprint(secret)), SecretHit(key, kind, fingerprint(secret)))
         if not any(k == key for k, _ in hits) and _looks_secret_by_name(key, value, markers, min_entropy, min_length):
             hits[(key, fingerprint(value))] = SecretHit(key, "named_secret", fingerprint(value))
+        # Assignments inside a value: JAVA_OPTS="-Ddb.password=... -Xmx1g".
+        for match in ASSIGNMENT.finditer(value):
+            inner, secret = match.group("key"), match.group("value")
+            if inner != key and _looks_secret_by_name(inner, secret, markers, min_entropy, min_length):
+                hits.setdefault((key, fingerprint(secret)), SecretHit(f"{key}: {inner}", "named_secret",
+                                                                      fingerprint(secret)))
     return sorted(hits.values(), key=lambda h: (h.key, h.kind))
 
 

@@ -1,4 +1,4 @@
-"""The simulated "acme" account of `aws-audit demo`: what it creates, good and bad, and that it refuses real accounts."""
+"""The simulated "acme" account of `aws-audit demo`: what it creates, good and bad; it refuses real accounts."""
 from __future__ import annotations
 
 import base64

@@ -90,3 +90,27 @@ def test_redact_evidence_is_a_second_line_of_defence():
 def test_redact_text_keeps_documentation_examples_and_plain_text():
     assert redact_text("example AKIAIOSFODNN7EXAMPLE") == "example AKIAIOSFODNN7EXAMPLE"
     assert redact_text("nothing secret here") == "nothing secret here"
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"SECRET_NAME": "prod/myapp/db"},  # where the secret lives: the recommended pattern
+        {"DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"},
+        {"TOKEN_ENDPOINT": "https://auth.example.com/oauth2/token"},
+        {"AUTH_MODE": "cognito_user_pool", "AUTHOR": "Jane Q. Public"},
+        {"PASSWORD_FILE": "/run/secrets/db_password"},
+    ],
+)
+def test_names_and_locations_of_secrets_are_not_secrets(variables):
+    assert find_secrets(variables, **OPTIONS) == []
+
+
+def test_secret_inside_a_value():
+    hits = find_secrets({"JAVA_OPTS": f"-Xmx1g -Ddb.password={DB_PASSWORD} -Dfoo=bar"}, **OPTIONS)
+    assert [(h.key, h.kind) for h in hits] == [("JAVA_OPTS: Ddb.password", "named_secret")]
+
+
+def test_slack_webhook():
+    url = "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/abcdefghijklmnopqrstuvwx"
+    assert [h.kind for h in find_secrets({"ALERTS": url}, **OPTIONS)] == ["slack_webhook"]
