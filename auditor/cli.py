@@ -173,7 +173,10 @@ def demo(**opts: Any) -> None:
 
     with simulated_account() as seeded:
         if not opts["quiet"]:
-            click.echo(f"Simulated account seeded: {seeded.get('summary', seeded)}", err=True)
+            regions = ", ".join(f"{region} ({env})" for region, env in seeded["regions"].items())
+            counts = ", ".join(f"{n} {service}" for service, n in sorted(seeded["counts"].items()))
+            click.echo(f"Simulated account {seeded['account']} on 127.0.0.1, seeded in {regions}: {counts}.",
+                       err=True)
         code = _execute(opts, profile=None, regions=DEMO_REGIONS, role_arn=None, external_id=None)
     sys.exit(int(code))
 

@@ -6,6 +6,7 @@ the code path of a real account. Nothing here can reach AWS.
 """
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -38,6 +39,7 @@ def simulated_account() -> Iterator[dict[str, Any]]:
 
         from .demo_account import seed_demo_account
 
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise here
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         try:

@@ -1,11 +1,13 @@
 """The AWS session of one audit: credentials, identity, regions, and one guarded client per service x region."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.client import BaseClient
@@ -32,6 +34,24 @@ class Identity:
     account: str
     arn: str
     partition: str
+
+
+def _strip_account_host_prefix(request: Any, **_: Any) -> None:
+    """S3 Control puts the account id in front of the endpoint host. In front of an IP address (a local simulator
+    such as the demo's) that names no host, so it is taken off again before the request is signed."""
+    parts = urlsplit(request.url)
+    prefix, _, rest = (parts.hostname or "").partition(".")
+    if prefix.isdigit() and len(prefix) == 12 and _is_ip(rest):
+        netloc = rest + (f":{parts.port}" if parts.port else "")
+        request.url = urlunsplit(parts._replace(netloc=netloc))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _one_line(exc: BaseException) -> str:
@@ -121,6 +141,8 @@ class AwsSession:
                 client = self._boto.client(service, region_name=region, config=self._botocore_config)
                 client.meta.events.register("before-call", self._guard)
                 client.meta.events.register("before-send", self._count)
+                if service == "s3control" and os.environ.get("AWS_ENDPOINT_URL"):
+                    client.meta.events.register("before-sign", _strip_account_host_prefix)
                 self._clients[key] = client
         return client
 

@@ -76,6 +76,44 @@ def aws() -> Iterator[boto3.Session]:
 
 ALL_CHECKS = load_checks()
 
+# -- the FAIL / PASS / no-resources contract -------------------------------------------------------------------
+# Every check must be seen, through the real engine, making a FAIL, making a PASS, and running on an account
+# without its resources (zero findings, or for account- and region-level checks only account findings).
+# Checked at the end of any session that ran all of tests/checks without deselection.
+REQUIRED_OUTCOMES = frozenset({"FAIL", "PASS", "no-resources"})
+OBSERVED: dict[str, set[str]] = {check_id: set() for check_id in ALL_CHECKS}
+_DESELECTED: list[Any] = []
+
+
+def _observe(run: AuditRun, checks: list[Any]) -> None:
+    for check in checks:
+        mine = [f for f in run.findings if f.check_id == check.id]
+        seen = OBSERVED.setdefault(check.id, set())
+        seen.update(f.status.value for f in mine)
+        if all(f.resource.type == "AWS::::Account" and f.status is not Status.ERROR for f in mine):
+            seen.add("no-resources")
+
+
+def pytest_deselected(items: list[Any]) -> None:
+    _DESELECTED.extend(items)
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    import pathlib
+
+    check_tests = {p.name for p in (pathlib.Path(__file__).parent / "checks").glob("test_*.py")}
+    ran = {pathlib.Path(str(item.fspath)).name for item in session.items if "/checks/" in str(item.fspath)}
+    if _DESELECTED or not check_tests or ran != check_tests:
+        return
+    missing = {cid: sorted(REQUIRED_OUTCOMES - seen) for cid, seen in OBSERVED.items() if REQUIRED_OUTCOMES - seen}
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"  {cid}: never seen {', '.join(outcomes)}" for cid, outcomes in sorted(missing.items())]
+        text = "check contract broken (each check needs a FAIL, a PASS and a no-resources test):\n" + "\n".join(lines)
+        if reporter:
+            reporter.write_line(text, red=True)
+        session.exitstatus = 1
+
 
 class Audit:
     """Runs the real engine on the simulated account."""
@@ -92,7 +130,9 @@ class Audit:
         if params:
             parameters = Parameters({**parameters.values, **params})
         config = AuditConfig(regions=regions, parameters=parameters, workers=workers, max_attempts=2)
-        return run_audit(config, boto_session=BOTO, checks=checks)
+        run = run_audit(config, boto_session=BOTO, checks=checks)
+        _observe(run, checks)
+        return run
 
     @staticmethod
     def by_status(run: AuditRun, status: Status) -> list[Finding]:

@@ -246,18 +246,21 @@ def test_summary_and_network(acme: dict[str, Any], aws: boto3.Session) -> None:
     _security_groups_follow_the_guide_plus_two_open_ones(aws)
 
 
-def test_compute(acme: dict[str, Any], aws: boto3.Session) -> None:
+@pytest.mark.usefixtures("acme")
+def test_compute(aws: boto3.Session) -> None:
     _instances_imds_volumes_and_user_data(aws)
     _ecs_app_uses_secrets_worker_is_privileged(aws)
     _lambda_functions_in_both_regions(aws)
 
 
-def test_data(acme: dict[str, Any], aws: boto3.Session) -> None:
+@pytest.mark.usefixtures("acme")
+def test_data(aws: boto3.Session) -> None:
     _rds_prod_is_private_and_encrypted_reporting_is_public(aws)
     _s3_data_bucket_is_locked_down_the_others_are_not(aws)
 
 
-def test_identity_and_logging(acme: dict[str, Any], aws: boto3.Session) -> None:
+@pytest.mark.usefixtures("acme")
+def test_identity_and_logging(aws: boto3.Session) -> None:
     _iam_roles_users_and_policies(aws)
     _cloudtrail_guardduty_and_budget(aws)
 

@@ -96,7 +96,7 @@ class LambdaFunctionXrayTracingActive(Check):
                   '}',
         url="https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html",
     )
-    compliance = (Control("aws-fsbp", "Lambda.7"),)
+    compliance = ()  # no FSBP or CIS control; the seed guide enables it on every function
     api_calls = ("lambda:ListFunctions",)
 
     def evaluate(self, ctx: CheckContext) -> Iterator[Finding]:

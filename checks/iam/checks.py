@@ -97,6 +97,7 @@ class IamRootMfaEnabled(Check):
         url="https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-virt-mfa-for-root.html",
     )
     compliance = (
+        Control("aws-securityhub", "IAM.9"),
         Control("cis-aws-3.0", "1.5"),
         Control("cis-aws-4.0.1", "1.5"),
     )

@@ -212,7 +212,7 @@ class S3BucketKmsEncrypted(Check):
         terraform=ENCRYPTION_TERRAFORM,
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html",
     )
-    compliance = (Control("aws-fsbp", "S3.17"),)
+    compliance = (Control("aws-securityhub", "S3.17"),)
     api_calls = (*LIST_BUCKETS, "s3:GetEncryptionConfiguration")
     scope = Scope.GLOBAL
 
@@ -317,7 +317,7 @@ class S3BucketVersioningEnabled(Check):
                   "}",
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/manage-versioning-examples.html",
     )
-    compliance = (Control("aws-fsbp", "S3.14"),)
+    compliance = (Control("aws-securityhub", "S3.14"),)
     api_calls = (*LIST_BUCKETS, "s3:GetBucketVersioning")
     scope = Scope.GLOBAL
 

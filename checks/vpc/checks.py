@@ -207,10 +207,10 @@ class VpcSecurityGroupAdminPortsRestricted(_InternetPortsCheck):
         url="https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-rules-reference.html",
     )
     compliance = (
-        Control("aws-fsbp", "EC2.13"),
-        Control("aws-fsbp", "EC2.14"),
-        Control("aws-fsbp", "EC2.53"),
-        Control("aws-fsbp", "EC2.54"),
+        Control("aws-securityhub", "EC2.13"),
+        Control("aws-securityhub", "EC2.14"),
+        Control("aws-securityhub", "EC2.53"),
+        Control("aws-securityhub", "EC2.54"),
         Control("cis-aws-3.0", "5.2"),
         Control("cis-aws-3.0", "5.3"),
         Control("cis-aws-4.0.1", "5.3"),
