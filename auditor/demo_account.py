@@ -479,7 +479,8 @@ def _seed_ec2(seeder: _Seeder, env: EnvironmentLayout, network: Network) -> None
     image = ec2.register_image(Name=f"{PROJECT}-app-al2023", Description="acme application image")["ImageId"]
     private_by_az = {
         layout.az: subnet_id
-        for layout, subnet_id in zip([s for s in env.subnets if s.tier == "private"], network.subnets["private"])
+        for layout, subnet_id in zip([s for s in env.subnets if s.tier == "private"], network.subnets["private"],
+                                     strict=True)
     }
     for instance in env.instances:
         volumes: list[AnyDict] = [

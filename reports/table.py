@@ -49,5 +49,7 @@ class TableReporter:
                 (f.evidence.get("iam_action", f.check_id), f.evidence.get("error_code", "exception"), f.region)
                 for f in errors
             )
-            lines += [f"  {action} -> {code} in {region} ({n})" for (action, code, region), n in sorted(reasons.items())]
+            lines += [
+                f"  {action} -> {code} in {region} ({n})" for (action, code, region), n in sorted(reasons.items())
+            ]
         return "\n".join(lines) + "\n"

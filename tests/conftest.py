@@ -204,7 +204,8 @@ def _throttle_response(protocol: str) -> tuple[int, dict[str, str], bytes]:
                          b"<Message>Rate exceeded</Message></Error></ErrorResponse>")
     if protocol == "rest-xml":
         return 503, {}, b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
-    return 400, {"x-amzn-ErrorType": "ThrottlingException"}, b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+    body = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+    return 400, {"x-amzn-ErrorType": "ThrottlingException"}, body
 
 
 def _service_id(service: str) -> str:

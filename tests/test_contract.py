@@ -6,6 +6,7 @@ from what the checks were really seen doing through the engine.
 from __future__ import annotations
 
 import re
+
 import pytest
 
 from auditor.api import is_read_action
