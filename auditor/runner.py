@@ -74,10 +74,10 @@ def execute(
     options: OutputOptions,
     *,
     progress: ProgressCallback | None = None,
-    stdout: TextIO = sys.stdout,
-    stderr: TextIO = sys.stderr,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
 ) -> ExitCode:
     prepare_output_dir(options)
     run = run_audit(config, progress=progress)
-    write_reports(run, options, stdout, stderr)
+    write_reports(run, options, stdout or sys.stdout, stderr or sys.stderr)
     return exit_code(run, options.fail_on)

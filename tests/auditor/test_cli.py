@@ -1,0 +1,67 @@
+"""The CLI in-process (click's runner) where a subprocess cannot reach: fault injection, role assumption, progress."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from auditor import AuditConfig
+from auditor.cli import main
+from auditor.progress import ProgressBar
+from auditor.session import AwsSession
+
+from ..conftest import BOTO
+
+
+@pytest.fixture
+def cli(monkeypatch, aws):
+    """Run `aws-audit` with the shared session, so faults injected on it reach the audit."""
+    import auditor.session as session_module
+
+    monkeypatch.setattr(session_module.boto3, "Session", lambda profile_name=None, **kw: BOTO)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
+
+
+def test_denied_api_gives_error_rows_and_exit_3(cli, faults, tmp_path):
+    faults.deny("guardduty", "ListDetectors")
+    result = cli("run", "--region", "us-east-1", "--service", "guardduty", "--format", "json",
+                 "--output-dir", str(tmp_path))
+    assert result.exit_code == 3
+    [report] = tmp_path.glob("*.json")
+    [finding] = json.loads(report.read_text())["findings"]
+    assert finding["status"] == "ERROR" and finding["evidence"]["iam_action"] == "guardduty:ListDetectors"
+
+
+def test_failures_beat_errors_in_the_exit_code(cli, faults, aws, tmp_path):
+    faults.deny("guardduty", "ListDetectors")  # ERROR for guardduty; EBS default encryption is off: FAIL (medium)
+    result = cli("run", "--region", "us-east-1", "--service", "guardduty", "--check", "*_enabled",
+                 "--service", "ec2", "--fail-on", "medium", "--format", "table")
+    assert result.exit_code == 1, result.output
+
+
+def test_table_output_names_what_could_not_be_read(cli, faults):
+    faults.deny("guardduty", "ListDetectors")
+    result = cli("run", "--region", "us-east-1", "--service", "guardduty", "--format", "table")
+    assert "guardduty:ListDetectors -> AccessDenied in us-east-1" in result.output
+
+
+def test_assumed_role_is_the_audited_identity(aws):
+    role = aws.client("iam").create_role(
+        RoleName="Audit",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}),
+    )["Role"]["Arn"]
+    session = AwsSession(AuditConfig(role_arn=role, external_id="xyz"), BOTO)
+    assert session.identity.arn.startswith("arn:aws:sts::123456789012:assumed-role/Audit/aws-audit")
+
+
+def test_progress_bar_counts_units_and_clears_itself():
+    stream = io.StringIO()
+    bar = ProgressBar(stream, min_interval=0)
+    bar(1, 4, "s3", "global")
+    assert "1/4 checks" in stream.getvalue() and "s3 global" in stream.getvalue()
+    bar(4, 4, "ec2", "eu-west-1")
+    assert stream.getvalue().endswith("\r")
