@@ -218,6 +218,39 @@ def permissions(**opts: Any) -> None:
     click.echo(json.dumps(least_privilege_policy(checks), indent=2))
 
 
+@main.command("coverage")
+@click.option("--framework", default="aws-fsbp", show_default=True,
+              help="aws-fsbp, aws-securityhub, cis-aws-3.0 or cis-aws-4.0.1.")
+@click.option("--control-service", "control_services", multiple=True, metavar="NAME",
+              help="Only controls of this AWS service (IAM, EC2, ...) or CIS section (1, 3, ...); repeatable.")
+@click.option("--automated-only", is_flag=True, help="CIS: only the recommendations assessed as Automated.")
+@click.option("--missing", "only_missing", is_flag=True, help="Only the controls no check implements.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_handled
+def coverage_command(framework: str, control_services: tuple[str, ...], automated_only: bool, only_missing: bool,
+                     fmt: str) -> None:
+    """Which controls of a framework the checks implement, and which have none."""
+    from .coverage import coverage
+    from .registry import load_checks
+
+    wanted = {s.lower() for s in control_services}
+    rows = [
+        r for r in coverage(framework, load_checks().values())
+        if (not wanted or r.service.lower() in wanted)
+        and (not automated_only or r.assessment == "Automated")
+        and (not only_missing or not r.covered)
+    ]
+    covered = sum(r.covered for r in rows)
+    if fmt == "json":
+        click.echo(json.dumps({"framework": framework, "controls": len(rows), "covered": covered,
+                               "missing": [r.id for r in rows if not r.covered],
+                               "rows": [r.to_dict() for r in rows]}, indent=2))
+        return
+    table = [[r.id, r.assessment, ", ".join(r.checks) or "-- none --", r.title[:70]] for r in rows]
+    click.echo(tabulate(table, headers=["control", "level", "checks", "title"]))
+    click.echo(f"\n{framework}: {covered} of {len(rows)} controls implemented")
+
+
 ENGINE_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
 
 
