@@ -1,12 +1,15 @@
 """Discovery of checks and reporters through Python entry points.
 
 Built-in checks are registered exactly like third-party ones: an entry point in the `aws_audit.checks` group
-names a module (every `Check` subclass defined in it is loaded) or a single `Check` class. Finding the entry
+names a package (its modules named `checks` or `*_checks` are loaded), a module (every `Check` subclass defined
+in it), or a single `Check` class. Finding the entry
 points and importing them are separate steps, so `list-checks` can say which plugin failed to import.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any, Iterable
@@ -25,14 +28,28 @@ def find(group: str) -> list[EntryPoint]:
 
 def _load(ep: EntryPoint) -> Any:
     try:
-        return ep.load()
+        loaded = ep.load()
+        return _checks_in(loaded) if ep.group == CHECKS_GROUP else loaded
+    except PluginError:
+        raise
     except Exception as exc:  # a broken plugin is named, not hidden
         raise PluginError(f"plugin '{ep.name}' ({ep.value}) in {ep.group} failed to load: {exc}") from None
+
+
+def _check_modules(package: ModuleType) -> list[ModuleType]:
+    """A package's modules named `checks` or `*_checks` (a service's checks split by resource)."""
+    names = sorted(
+        info.name for info in pkgutil.iter_modules(package.__path__)
+        if info.name == "checks" or info.name.endswith("_checks")
+    )
+    return [importlib.import_module(f"{package.__name__}.{name}") for name in names]
 
 
 def _checks_in(obj: Any) -> list[type[Check]]:
     if inspect.isclass(obj) and issubclass(obj, Check) and "id" in obj.__dict__:
         return [obj]
+    if isinstance(obj, ModuleType) and hasattr(obj, "__path__"):
+        return [check for module in _check_modules(obj) for check in _checks_in(module)]
     if isinstance(obj, ModuleType):
         return [
             member
@@ -45,7 +62,7 @@ def _checks_in(obj: Any) -> list[type[Check]]:
 def load_checks(entry_points_: Iterable[EntryPoint] | None = None) -> dict[str, type[Check]]:
     checks: dict[str, type[Check]] = {}
     for ep in entry_points_ if entry_points_ is not None else find(CHECKS_GROUP):
-        for check in _checks_in(_load(ep)):
+        for check in _load(ep):
             other = checks.get(check.id)
             if other is not None and other is not check:
                 raise PluginError(
