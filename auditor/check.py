@@ -26,6 +26,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, TypeVar
 from .api import ApiCache, iam_action, is_read_action
 from .config import Parameters
 from .errors import DataUnavailable
+from .fanout import FanOut
 from .models import Category, Control, Finding, Remediation, Resource, Scope, Severity, Status
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+){2,}$")
@@ -112,6 +113,7 @@ class CheckContext:
     api: ApiCache
     params: Parameters
     now: datetime
+    fanout: "FanOut | None" = None  # per-resource concurrency; None: one resource after another
     actions_used: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -175,12 +177,39 @@ class CheckContext:
 
     def each(self, resources: Iterable[R], evaluate_one: Callable[[R], Iterable[Finding]],
              resource_of: Callable[[R], Resource] = lambda r: r.resource) -> Iterator[Finding]:  # type: ignore
-        """Evaluate resources one by one; a read that fails for one resource makes only that one ERROR."""
-        for item in resources:
+        """Evaluate resources one by one; a read that fails for one resource makes only that one ERROR.
+
+        With a fan-out pool (the engine's, when it runs more than one worker) the resources are evaluated
+        concurrently and their findings still come back in order.
+        """
+        items = list(resources)
+
+        def evaluate(item: R) -> list[Finding]:
             try:
-                yield from evaluate_one(item)
+                return list(evaluate_one(item))
             except DataUnavailable as exc:
-                yield self.unavailable(resource_of(item), exc)
+                return [self.unavailable(resource_of(item), exc)]
+
+        if self.fanout is None:
+            for item in items:
+                yield from evaluate(item)
+            return
+        for outcome in self.fanout.map(evaluate, items):
+            if outcome.error is not None:
+                raise outcome.error
+            yield from outcome.value or ()
+
+    def map(self, fn: Callable[[R], Any], items: Iterable[R]) -> list[Any]:
+        """`fn` over `items` (concurrently with a fan-out pool), in order; the first exception is raised."""
+        items = list(items)
+        if self.fanout is None:
+            return [fn(item) for item in items]
+        results = []
+        for outcome in self.fanout.map(fn, items):
+            if outcome.error is not None:
+                raise outcome.error
+            results.append(outcome.value)
+        return results
 
     def _finding(self, status: Status, resource: Resource, message: str,
                  evidence: Mapping[str, Any] | None) -> Finding:

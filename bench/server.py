@@ -1,0 +1,151 @@
+"""moto's server on 127.0.0.1 behind a middleware that adds network latency and counts requests.
+
+Used by the benchmark only: `SimulatedAws(latency=0.05)` is a context manager yielding the endpoint URL.
+Every request is delayed by `latency` seconds (a round trip to AWS), counted by operation, and fingerprinted
+(region, method, path, query, body) so the benchmark can prove that no read is made twice. `throttle_rate`
+answers that fraction of requests with a throttling error instead, so retries can be shown to change no result.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections import Counter
+from typing import Any, Callable, Iterator
+from urllib.parse import parse_qs
+
+from werkzeug.serving import make_server
+
+Environ = dict[str, Any]
+
+
+def _operation(environ: Environ, body: bytes) -> tuple[str, str]:
+    """(region, operation) of a signed AWS request, as well as the wire format lets us tell."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    region = service = "?"
+    try:
+        scope = auth.split("Credential=")[1].split(",")[0].split("/")
+        region, service = scope[2], scope[3]
+    except IndexError:
+        pass
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return region, f"{service}:{target.split('.')[-1]}"
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action") or parse_qs(body.decode("utf-8", "replace")).get(
+        "Action"
+    )
+    if action:
+        return region, f"{service}:{action[0]}"
+    path = environ.get("PATH_INFO", "/").strip("/").split("/")
+    query = environ.get("QUERY_STRING", "").split("&")[0].split("=")[0]
+    return region, f"{service}:{environ['REQUEST_METHOD']} /{path[0] if path else ''}{'?' + query if query else ''}"
+
+
+class Counting:
+    """WSGI middleware: latency, request counting, duplicate detection, optional throttling."""
+
+    def __init__(self, app: Callable[..., Any], latency: float, throttle_rate: float = 0.0, seed: int = 7) -> None:
+        self.app = app
+        self.latency = latency
+        self.throttle_rate = throttle_rate
+        self.enabled = False  # seeding runs at full speed; the audit is measured
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self.by_operation: Counter[str] = Counter()
+        self.fingerprints: Counter[str] = Counter()
+        self.fingerprint_operation: dict[str, str] = {}
+        self.throttled = 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self.by_operation.clear()
+            self.fingerprints.clear()
+            self.throttled = 0
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Any:
+        if not self.enabled:
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        import io
+
+        environ["wsgi.input"] = io.BytesIO(body)
+        region, operation = _operation(environ, body)
+        fingerprint = hashlib.sha1(
+            "\x1f".join((region, environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
+                         environ.get("QUERY_STRING", ""))).encode() + body
+        ).hexdigest()
+        time.sleep(self.latency)
+        with self._lock:
+            throttle = self._random.random() < self.throttle_rate
+            if throttle:
+                self.throttled += 1
+            else:
+                self.by_operation[operation] += 1
+                self.fingerprints[fingerprint] += 1
+                self.fingerprint_operation[fingerprint] = f"{region} {operation}"
+        if throttle:
+            return _throttle(environ, start_response, operation.split(":")[0])
+        return self.app(environ, start_response)
+
+    @property
+    def duplicates(self) -> int:
+        with self._lock:
+            return sum(n - 1 for n in self.fingerprints.values() if n > 1)
+
+    @property
+    def duplicated_operations(self) -> dict[str, int]:
+        """Requests sent more than once with the same region, path, query and body: operation -> extra sends."""
+        with self._lock:
+            extra: Counter[str] = Counter()
+            for fingerprint, n in self.fingerprints.items():
+                if n > 1:
+                    extra[self.fingerprint_operation[fingerprint]] += n - 1
+            return dict(extra)
+
+
+def _throttle(environ: Environ, start_response: Callable[..., Any], service: str) -> list[bytes]:
+    """A throttling answer in the wire format of the service's protocol."""
+    if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", "") or service in (
+            "lambda", "guardduty", "ecs"):
+        start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
+                                           ("x-amzn-ErrorType", "ThrottlingException")])
+        return [json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()]
+    if service == "ec2":
+        start_response("503 Service Unavailable", [("Content-Type", "text/xml")])
+        return [b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
+                b"</Message></Error></Errors></Response>"]
+    if service == "s3":
+        start_response("503 Slow Down", [("Content-Type", "application/xml")])
+        return [b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"]
+    start_response("400 Bad Request", [("Content-Type", "text/xml")])
+    return [b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
+            b"</Error></ErrorResponse>"]
+
+
+class SimulatedAws:
+    def __init__(self, latency: float = 0.05, throttle_rate: float = 0.0) -> None:
+        from moto.server import DomainDispatcherApplication, create_backend_app
+
+        self.middleware = Counting(DomainDispatcherApplication(create_backend_app), latency, throttle_rate)
+        self._server = make_server("127.0.0.1", 0, self.middleware, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "SimulatedAws":
+        self._thread.start()
+        return self
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._thread.join()
+
+
+def operations(middleware: Counting) -> Iterator[tuple[str, int]]:
+    yield from middleware.by_operation.most_common()
