@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable, Hashable, TypeVar
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from .session import AwsSession
 
 T = TypeVar("T")
+log = logging.getLogger("aws_audit.api")
 
 READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "BatchGet")
 # Operations outside the read prefixes that change nothing an account owner cares about.
@@ -72,6 +75,8 @@ IAM_ACTION = {
     ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
     ("s3", "GetBucketReplication"): "s3:GetReplicationConfiguration",
     ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
+    ("s3", "GetBucketNotificationConfiguration"): "s3:GetBucketNotification",
+    ("s3", "ListDirectoryBuckets"): "s3express:ListAllMyDirectoryBuckets",
     ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
     ("lambda", "ListFunctions"): "lambda:ListFunctions",
 }
@@ -95,11 +100,25 @@ ABSENT_CODES = frozenset(
 ABSENT_BY_OPERATION: dict[tuple[str, str], frozenset[str]] = {
     ("iam", "GetLoginProfile"): frozenset({"NoSuchEntity"}),
     ("iam", "GetAccountPasswordPolicy"): frozenset({"NoSuchEntity"}),
+    # An AWS managed policy missing from a partition (AWSCloudShellFullAccess): nobody can hold it.
+    ("iam", "ListEntitiesForPolicy"): frozenset({"NoSuchEntity"}),
     ("lambda", "GetPolicy"): frozenset({"ResourceNotFoundException"}),
     ("lambda", "GetFunctionUrlConfig"): frozenset({"ResourceNotFoundException"}),
+    # The cluster was deleted between listing it and listing its services.
+    ("ecs", "ListServices"): frozenset({"ClusterNotFoundException"}),
     ("cloudtrail", "GetEventSelectors"): frozenset({"TrailNotFoundException"}),
+    # A trail's log group or an alarm's SNS topic that no longer exists has no metric filters or subscribers.
+    ("logs", "DescribeMetricFilters"): frozenset({"ResourceNotFoundException"}),
+    ("sns", "ListSubscriptionsByTopic"): frozenset({"NotFound"}),
+    # A DB (cluster) parameter group that is not there holds no settings: the engine defaults apply.
+    ("rds", "DescribeDBParameters"): frozenset({"DBParameterGroupNotFound"}),
+    ("rds", "DescribeDBClusterParameters"): frozenset({"DBParameterGroupNotFound"}),
+    # No ownership controls: the bucket predates them and uses ACLs (ObjectWriter).
+    ("s3", "GetBucketOwnershipControls"): frozenset({"OwnershipControlsNotFoundError"}),
     # Not ready yet: the collector generates the report and polls with fresh=True.
     ("iam", "GetCredentialReport"): frozenset({"ReportNotPresent", "ReportInProgress", "ReportExpired"}),
+    # The key was deleted between ListKeys and DescribeKey: there is nothing left to judge.
+    ("kms", "DescribeKey"): frozenset({"NotFoundException"}),
 }
 
 
@@ -175,6 +194,7 @@ class ApiCache:
         method_name = xform_name(operation)
         if client.meta.method_to_api_mapping.get(method_name) != operation:
             raise ValueError(f"{service} has no operation {operation}")
+        started = time.perf_counter()
         try:
             if client.can_paginate(method_name):
                 result = client.get_paginator(method_name).paginate(**params).build_full_result()
@@ -197,6 +217,9 @@ class ApiCache:
         except BotoCoreError as exc:
             self._unavailable(service, operation, region, type(exc).__name__, str(exc), params)
         result.pop("ResponseMetadata", None)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s %s %.3fs", region, iam_action(service, operation), _freeze(params),
+                      time.perf_counter() - started)
         return result
 
     def _unavailable(
@@ -212,4 +235,5 @@ class ApiCache:
         )
         with self._lock:
             self._errors[(service, operation, region, code)] = error
+        log.debug("%s %s %s could not be read: %s", region, error.iam_action, _freeze(params), code)
         raise DataUnavailable(error)

@@ -25,7 +25,7 @@ from .session import AwsSession
 
 log = logging.getLogger("aws_audit")
 
-ProgressCallback = Callable[[int, int, str, str], None]  # done, total, service, region
+ProgressCallback = Callable[[int, int, str, str, int], None]  # done, total, service, region, throttled so far
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def run_audit(
             findings.extend(future.result())
             done += 1
             if progress:
-                progress(done, len(contexts), ctx.check.service, ctx.region)
+                progress(done, len(contexts), ctx.check.service, ctx.region, session.throttled)
     findings.sort(key=lambda f: (f.service, f.check_id, f.region, f.resource.key, f.status.value))
     return AuditRun(
         tool_version=__version__,

@@ -1,4 +1,9 @@
-"""A one-line progress bar on stderr: units done / total and the service and region just finished."""
+"""A one-line progress bar on stderr: units of work done / total (check x region), the service and region just
+finished, the elapsed time, and — when AWS is slowing the run down — how many requests it throttled.
+
+It refreshes itself every half second, so a run stuck in throttling backoff still shows time passing and says
+why, rather than looking hung.
+"""
 from __future__ import annotations
 
 import sys
@@ -6,27 +11,50 @@ import threading
 import time
 from typing import TextIO
 
+WIDTH = 100
+
 
 class ProgressBar:
-    WIDTH = 30
+    BAR = 30
 
-    def __init__(self, stream: TextIO = sys.stderr, min_interval: float = 0.1) -> None:
+    def __init__(self, stream: TextIO = sys.stderr, min_interval: float = 0.1, tick: float = 0.5) -> None:
         self._stream = stream
         self._lock = threading.Lock()
         self._last = 0.0
         self._min_interval = min_interval
+        self._tick = tick
         self._started = time.monotonic()
+        self._state = (0, 1, "", "", 0)
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
-    def __call__(self, done: int, total: int, service: str, region: str) -> None:
-        now = time.monotonic()
+    def __call__(self, done: int, total: int, service: str, region: str, throttled: int = 0) -> None:
         with self._lock:
+            self._state = (done, total, service, region, throttled)
+            if self._ticker is None and done < total:
+                self._ticker = threading.Thread(target=self._refresh, daemon=True, name="aws-audit-progress")
+                self._ticker.start()
+            now = time.monotonic()
             if done < total and now - self._last < self._min_interval:
                 return
             self._last = now
-            filled = self.WIDTH * done // max(total, 1)
-            bar = "#" * filled + "-" * (self.WIDTH - filled)
-            line = f"\r[{bar}] {done}/{total} checks  {service} {region}  {now - self._started:.0f}s"
-            self._stream.write(line.ljust(100)[:100])
-            if done >= total:
-                self._stream.write("\r" + " " * 100 + "\r")
-            self._stream.flush()
+            self._draw(final=done >= total)
+        if done >= total:
+            self._stop.set()
+
+    def _refresh(self) -> None:
+        while not self._stop.wait(self._tick):
+            with self._lock:
+                self._draw(final=False)
+
+    def _draw(self, final: bool) -> None:
+        done, total, service, region, throttled = self._state
+        filled = self.BAR * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.BAR - filled)
+        line = f"\r[{bar}] {done}/{total} checks  {service} {region}  {time.monotonic() - self._started:.0f}s"
+        if throttled:
+            line += f"  AWS throttled {throttled} request(s), retrying with backoff"
+        self._stream.write(line.ljust(WIDTH)[: max(WIDTH, len(line))])
+        if final:
+            self._stream.write("\r" + " " * WIDTH + "\r")
+        self._stream.flush()

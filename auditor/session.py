@@ -27,6 +27,11 @@ from .config import AuditConfig
 from .errors import ConfigError, CredentialsError, ReadOnlyViolation
 
 DEFAULT_REGION = "us-east-1"
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+    "RequestLimitExceeded", "SlowDown", "RequestThrottled", "PriorRequestNotComplete", "BandwidthLimitExceeded",
+    "ProvisionedThroughputExceededException", "EC2ThrottledException", "LimitExceededException",
+})
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class AwsSession:
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], BaseClient] = {}
         self._requests: Counter[str] = Counter()
+        self._throttled = 0
         self._botocore_config = Config(
             retries={"mode": "adaptive", "total_max_attempts": config.max_attempts},
             connect_timeout=config.connect_timeout,
@@ -141,6 +147,7 @@ class AwsSession:
                 client = self._boto.client(service, region_name=region, config=self._botocore_config)
                 client.meta.events.register("before-call", self._guard)
                 client.meta.events.register("before-send", self._count)
+                client.meta.events.register("needs-retry", self._note_retry)
                 if service == "s3control" and os.environ.get("AWS_ENDPOINT_URL"):
                     client.meta.events.register("before-sign", _strip_account_host_prefix)
                 self._clients[key] = client
@@ -156,6 +163,21 @@ class AwsSession:
         _, service_id, operation = event_name.split(".", 2)
         with self._lock:
             self._requests[f"{service_id}:{operation}"] += 1
+
+    def _note_retry(self, response: Any = None, **_: Any) -> None:
+        """Count throttling answers as they happen, so the progress line can say the run is being slowed."""
+        if not response:
+            return
+        code = (response[1] or {}).get("Error", {}).get("Code", "")
+        if code in THROTTLING_CODES:
+            with self._lock:
+                self._throttled += 1
+
+    @property
+    def throttled(self) -> int:
+        """Requests AWS answered with a throttling error so far (each was retried with backoff)."""
+        with self._lock:
+            return self._throttled
 
     @property
     def requests(self) -> dict[str, int]:

@@ -27,7 +27,7 @@ def cli(monkeypatch, aws):
 
 def test_denied_api_gives_error_rows_and_exit_3(cli, faults, tmp_path):
     faults.deny("guardduty", "ListDetectors")
-    result = cli("run", "--region", "us-east-1", "--service", "guardduty", "--format", "json",
+    result = cli("run", "--region", "us-east-1", "--check", "guardduty_detector_enabled", "--format", "json",
                  "--output-dir", str(tmp_path))
     assert result.exit_code == 3
     [report] = tmp_path.glob("*.json")
@@ -65,3 +65,26 @@ def test_progress_bar_counts_units_and_clears_itself():
     assert "1/4 checks" in stream.getvalue() and "s3 global" in stream.getvalue()
     bar(4, 4, "ec2", "eu-west-1")
     assert stream.getvalue().endswith("\r")
+
+
+def test_progress_bar_says_when_aws_throttles_and_keeps_ticking():
+    stream = io.StringIO()
+    bar = ProgressBar(stream, min_interval=0, tick=0.01)
+    bar(1, 4, "ec2", "us-east-1", throttled=3)
+    import time
+
+    time.sleep(0.05)  # the ticker redraws while no unit finishes
+    assert stream.getvalue().count("\r[") > 1
+    assert "AWS throttled 3 request(s), retrying with backoff" in stream.getvalue()
+    bar(4, 4, "ec2", "us-east-1", throttled=3)
+
+
+def test_throttling_is_counted_by_the_session(aws, faults):
+    faults.throttle("ec2", "DescribeVolumes")
+    session = AwsSession(AuditConfig(max_attempts=3), BOTO)
+    from auditor.api import ApiCache
+    from auditor.errors import DataUnavailable
+
+    with pytest.raises(DataUnavailable):
+        ApiCache(session).call("ec2", "DescribeVolumes", "us-east-1")
+    assert session.throttled >= 2
