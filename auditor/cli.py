@@ -15,6 +15,7 @@ from . import __version__
 from .config import AuditConfig, Parameters, Selection
 from .errors import AuditError, ExitCode
 from .models import Category, Severity
+from .mutelist import Mutelist
 
 SEVERITIES = [s.value for s in Severity]
 CATEGORIES = [c.value for c in Category]
@@ -78,11 +79,16 @@ def audit_options(command: Callable[..., Any]) -> Callable[..., Any]:
         [
             click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
                          help="YAML file overriding check parameters (see defaults.yaml)."),
+            click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                         help="A previous JSON report: findings failing now but not then are marked new."),
+            click.option("--mutelist", "mutelist_file", type=click.Path(dir_okay=False), default=None,
+                         help="YAML/JSON file of accepted findings (check, account, region, resource, tags, "
+                              "reason, owner, expires)."),
             click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
                          show_default=True, help="Where report files are written."),
             click.option("--format", "formats", multiple=True, metavar="FORMAT",
-                         help="Output format, repeatable or comma-separated: table, json, html, or one a "
-                              "plugin registers. Default: table,json,html."),
+                         help="Output format, repeatable or comma-separated: table, json, html, csv, jsonl, "
+                              "summary, or one a plugin registers. Default: table,json,html."),
             click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
                          help="Parallel (check, region) units; the connection pool matches it."),
             click.option("--max-attempts", type=click.IntRange(1, 50), default=10, show_default=True,
@@ -110,6 +116,10 @@ def _selection(services: tuple[str, ...], include: tuple[str, ...], exclude: tup
     )
 
 
+def _formats(specs: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f.strip() for spec in specs for f in spec.split(",") if f.strip()))
+
+
 def _execute(opts: dict[str, Any], *, profile: str | None, regions: tuple[str, ...], role_arn: str | None,
              external_id: str | None) -> ExitCode:
     from .progress import ProgressBar
@@ -125,15 +135,16 @@ def _execute(opts: dict[str, Any], *, profile: str | None, regions: tuple[str, .
         selection=_selection(opts["services"], opts["include"], opts["exclude"], opts["severity"],
                              opts["categories"]),
         parameters=Parameters.load(opts["config_file"]),
+        mutelist=Mutelist.load(opts["mutelist_file"]) if opts["mutelist_file"] else None,
         workers=opts["workers"],
         max_attempts=opts["max_attempts"],
     )
     output = OutputOptions(
-        formats=tuple(dict.fromkeys(f.strip() for spec in opts["formats"] for f in spec.split(",") if f.strip()))
-        or tuple(FORMATS),
+        formats=_formats(opts["formats"]) or tuple(FORMATS),
         output_dir=opts["output_dir"],
         fail_on=None if opts["fail_on"] == "none" else Severity(opts["fail_on"]),
         quiet=opts["quiet"],
+        baseline=opts["baseline"],
     )
     show_progress = sys.stderr.isatty() and not opts["no_progress"] and not opts["quiet"]
     return execute(config, output, progress=ProgressBar() if show_progress else None)
@@ -216,6 +227,38 @@ def permissions(**opts: Any) -> None:
     checks = select_checks(_selection(opts["services"], opts["include"], opts["exclude"], opts["severity"],
                                       opts["categories"]))
     click.echo(json.dumps(least_privilege_policy(checks), indent=2))
+
+
+@main.command("report")
+@click.argument("report_file", type=click.Path(dir_okay=False))
+@click.option("--format", "formats", multiple=True, metavar="FORMAT", required=True,
+              help="Formats to render, repeatable or comma-separated (html, csv, jsonl, summary, json, table).")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True)
+@_handled
+def report(report_file: str, formats: tuple[str, ...], output_dir: Path) -> None:
+    """Re-render a saved JSON report in other formats, without touching AWS."""
+    from reports.load import read_document, run_from_document
+
+    from .runner import OutputOptions, prepare_output_dir, write_reports
+
+    options = OutputOptions(formats=_formats(formats), output_dir=output_dir)
+    prepare_output_dir(options)
+    write_reports(run_from_document(read_document(report_file)), options, sys.stdout, sys.stderr)
+
+
+@main.command("diff")
+@click.argument("old_report", type=click.Path(dir_okay=False))
+@click.argument("new_report", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
+@_handled
+def diff(old_report: str, new_report: str, fmt: str) -> None:
+    """What changed between two JSON reports: new, resolved, still failing, changed severity."""
+    from reports.diff import diff_documents, render_html, render_json, render_table
+    from reports.load import read_document
+
+    result = diff_documents(read_document(old_report), read_document(new_report))
+    click.echo({"table": render_table, "json": render_json, "html": render_html}[fmt](result), nl=False)
 
 
 @main.command("coverage")

@@ -141,6 +141,7 @@ class AuditConfig:
     external_id: str | None = None
     selection: Selection = field(default_factory=Selection)
     parameters: Parameters = field(default_factory=Parameters.load)
+    mutelist: Any = None  # auditor.mutelist.Mutelist: accepted findings, applied after the checks ran
     workers: int = 16
     max_attempts: int = 10
     connect_timeout: float = 10.0

@@ -126,6 +126,9 @@ def run_audit(
             if progress:
                 progress(done, len(contexts), ctx.check.service, ctx.region, session.throttled)
     findings.sort(key=lambda f: (f.service, f.check_id, f.region, f.resource.key, f.status.value))
+    mutelist = config.mutelist
+    if mutelist is not None:
+        findings = list(mutelist.apply(findings, started.date()))
     return AuditRun(
         tool_version=__version__,
         account=identity.account,
@@ -140,4 +143,6 @@ def run_audit(
         errors=api.errors,
         actions_used={c.id: frozenset().union(*(x.actions_used for x in contexts if x.check is c))
                       for c in selected},
+        expired_mutes=tuple(r.to_dict() for r in mutelist.expired_rules(started.date())) if mutelist else (),
+        mutelist_rules=len(mutelist.rules) if mutelist else 0,
     )

@@ -205,6 +205,11 @@ class AuditRun:
     errors: tuple[ApiError, ...]
     # IAM actions each check's units asked for (not reported; used to prove `api_calls` declarations right).
     actions_used: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    # Mutelist rules past their expiry date: reported so their owners renew or drop them; they muted nothing.
+    expired_mutes: tuple[Mapping[str, Any], ...] = ()
+    mutelist_rules: int = 0
+    # With --baseline: ids of FAIL findings the baseline run did not have failing (None: no baseline given).
+    new_findings: frozenset[str] | None = None
 
     @property
     def duration_seconds(self) -> float:

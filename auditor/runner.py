@@ -5,7 +5,7 @@ Kept out of cli.py so the CLI stays a thin layer of option parsing, and the Lamb
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -22,6 +22,7 @@ class OutputOptions:
     output_dir: Path = Path("out")
     fail_on: Severity | None = None
     quiet: bool = False
+    baseline: Path | None = None  # a previous JSON report: new failing findings are marked
 
 
 def exit_code(run: AuditRun, fail_on: Severity | None) -> ExitCode:
@@ -78,6 +79,15 @@ def execute(
     stderr: TextIO | None = None,
 ) -> ExitCode:
     prepare_output_dir(options)
+    baseline = None
+    if options.baseline is not None:
+        from reports.load import read_document
+
+        baseline = read_document(options.baseline)  # read first: a bad baseline fails before the audit
     run = run_audit(config, progress=progress)
+    if baseline is not None:
+        from reports.diff import new_failing_ids
+
+        run = replace(run, new_findings=new_failing_ids(baseline, run.findings))
     write_reports(run, options, stdout or sys.stdout, stderr or sys.stderr)
     return exit_code(run, options.fail_on)

@@ -57,6 +57,7 @@ def summarize(run: AuditRun) -> dict[str, Any]:
         "by_service": dict(sorted(by_service.items())),
         "by_category": dict(sorted(by_category.items())),
         "by_check": by_check,
+        "mutelist": {"rules": run.mutelist_rules, "expired": [dict(r) for r in run.expired_mutes]},
     }
 
 

@@ -45,8 +45,15 @@ def report_document(run: AuditRun) -> dict[str, Any]:
             for c in run.checks
         ],
         "summary": summarize(run),
-        "findings": [f.to_dict() for f in run.findings],
+        "findings": [_finding(f, run.new_findings) for f in run.findings],
     }
+
+
+def _finding(finding: Any, new_findings: frozenset[str] | None) -> dict[str, Any]:
+    data = finding.to_dict()
+    if new_findings is not None:
+        data["new"] = finding.id in new_findings
+    return data
 
 
 def schema() -> dict[str, Any]:

@@ -40,8 +40,13 @@ class TableReporter:
                 for cid, n in sorted(failing.items(), key=lambda kv: (-meta[kv[0]].severity.rank, -kv[1], kv[0]))
             ][:TOP_FAILING]
             lines += ["", "Top failing checks:", tabulate(top, headers=["severity", "check", "resources", "title"])]
+        if run.new_findings is not None:
+            lines += ["", f"{len(run.new_findings)} failing finding(s) new since the baseline."]
         if totals["muted"]:
             lines += ["", f"{totals['muted']} finding(s) muted."]
+        for rule in run.expired_mutes:
+            lines.append(f"Mutelist rule for {rule['check']} (owner {rule['owner']}) expired on {rule['expires']}: "
+                         "it no longer mutes.")
         errors = [f for f in run.findings if f.status is Status.ERROR]
         if errors:
             lines += ["", f"{len(errors)} result(s) could not be evaluated (ERROR):"]
