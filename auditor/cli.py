@@ -79,6 +79,9 @@ def audit_options(command: Callable[..., Any]) -> Callable[..., Any]:
         [
             click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
                          help="YAML file overriding check parameters (see defaults.yaml)."),
+            click.option("--security-hub", is_flag=True,
+                         help="After the audit, import the findings into AWS Security Hub (ASFF, "
+                              "securityhub:BatchImportFindings). The only write, and only when asked."),
             click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
                          help="A previous JSON report: findings failing now but not then are marked new."),
             click.option("--mutelist", "mutelist_file", type=click.Path(dir_okay=False), default=None,
@@ -88,7 +91,7 @@ def audit_options(command: Callable[..., Any]) -> Callable[..., Any]:
                          show_default=True, help="Where report files are written."),
             click.option("--format", "formats", multiple=True, metavar="FORMAT",
                          help="Output format, repeatable or comma-separated: table, json, html, csv, jsonl, "
-                              "summary, or one a plugin registers. Default: table,json,html."),
+                              "summary, asff, ocsf, metrics, or one a plugin registers. Default: table,json,html."),
             click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
                          help="Parallel (check, region) units; the connection pool matches it."),
             click.option("--max-attempts", type=click.IntRange(1, 50), default=10, show_default=True,
@@ -145,6 +148,7 @@ def _execute(opts: dict[str, Any], *, profile: str | None, regions: tuple[str, .
         fail_on=None if opts["fail_on"] == "none" else Severity(opts["fail_on"]),
         quiet=opts["quiet"],
         baseline=opts["baseline"],
+        security_hub=opts["security_hub"],
     )
     show_progress = sys.stderr.isatty() and not opts["no_progress"] and not opts["quiet"]
     return execute(config, output, progress=ProgressBar() if show_progress else None)

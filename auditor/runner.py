@@ -23,6 +23,7 @@ class OutputOptions:
     fail_on: Severity | None = None
     quiet: bool = False
     baseline: Path | None = None  # a previous JSON report: new failing findings are marked
+    security_hub: bool = False  # import the findings into Security Hub (the one, opt-in, write)
 
 
 def exit_code(run: AuditRun, fail_on: Severity | None) -> ExitCode:
@@ -90,4 +91,11 @@ def execute(
 
         run = replace(run, new_findings=new_failing_ids(baseline, run.findings))
     write_reports(run, options, stdout or sys.stdout, stderr or sys.stderr)
+    if options.security_hub:
+        from .securityhub import import_findings
+
+        result = import_findings(run)
+        if not options.quiet:
+            (stderr or sys.stderr).write(
+                f"imported {result['imported']} finding(s) into Security Hub ({result['failed']} failed)\n")
     return exit_code(run, options.fail_on)
