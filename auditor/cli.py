@@ -294,7 +294,7 @@ def coverage_command(framework: str, control_services: tuple[str, ...], automate
                                "rows": [r.to_dict() for r in rows]}, indent=2))
         return
     table = [[r.id, r.assessment, ", ".join(r.checks) or "-- none --", r.title[:70]] for r in rows]
-    click.echo(tabulate(table, headers=["control", "level", "checks", "title"]))
+    click.echo(tabulate(table, headers=["control", "level", "checks", "title"], disable_numparse=True))
     click.echo(f"\n{framework}: {covered} of {len(rows)} controls implemented")
 
 

@@ -1,11 +1,16 @@
-"""CloudTrail checks: one region-level logging check, and per-trail configuration checks."""
+"""CloudTrail checks: region- and account-level logging checks, and per-trail configuration checks.
+
+The trail's S3 bucket is checked in `bucket_checks.py`, S3 object-level (data event) logging in
+`data_event_checks.py`.
+"""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from datetime import timedelta, timezone
+from typing import Any, Callable, Iterator
 
 from auditor import Check, CheckContext, Control, DataUnavailable, Finding, Remediation, Scope, Severity
 
-from .resources import Trail, management_events, regional_trails, trail_status, trails
+from .resources import Trail, TrailInventory, management_events, regional_trails, trail_status, trails
 
 TRAIL_TERRAFORM = (
     'resource "aws_cloudtrail" "main" {\n'
@@ -159,3 +164,128 @@ class CloudtrailTrailKmsEncrypted(Check):
             else:
                 yield ctx.failed(trail.resource, f"CloudTrail trail {trail.name} does not encrypt its logs with a "
                                  f"KMS key.", {**trail.summary(), "kms_key_id": None})
+
+
+def account_verdict(
+    ctx: CheckContext,
+    inventory: TrailInventory,
+    judge: Callable[[Trail], tuple[bool, dict[str, Any]]],
+    passed: Callable[[list[Trail]], str],
+    failed: str,
+) -> Finding:
+    """One account-level finding: PASS when some trail satisfies `judge`, ERROR when none does but a region or a
+    trail could not be read (it might have), FAIL otherwise. `judge` may raise DataUnavailable."""
+    satisfying: list[Trail] = []
+    seen: list[dict[str, Any]] = []
+    unreadable: DataUnavailable | None = inventory.unreadable[0] if inventory.unreadable else None
+    for trail in inventory.trails:
+        try:
+            ok, facts = judge(trail)
+        except DataUnavailable as exc:
+            unreadable = unreadable or exc
+            ok, facts = False, {"error": f"{exc.error.iam_action} failed with {exc.error.code}"}
+        seen.append({**trail.summary(), **facts})
+        if ok:
+            satisfying.append(trail)
+    account = ctx.account_resource()
+    evidence = {"trails": seen}
+    if satisfying:
+        return ctx.passed(account, passed(satisfying), evidence)
+    if unreadable is not None:
+        return ctx.unavailable(account, unreadable)
+    return ctx.failed(account, failed, evidence)
+
+
+class CloudtrailAccountTrailEnabled(Check):
+    """Without at least one trail that is logging, the account keeps only the 90-day CloudTrail event history:
+    no durable, tamper-evident record of API activity exists to investigate an incident or prove compliance."""
+
+    id = "cloudtrail_account_trail_enabled"
+    service = "cloudtrail"
+    severity = Severity.HIGH
+    title = "At least one CloudTrail trail is logging"
+    risk = "API activity older than 90 days is lost, and no log can be handed to investigators or auditors."
+    remediation = Remediation(
+        text="Create a multi-region trail that delivers to an S3 bucket, and start logging.",
+        cli="aws cloudtrail create-trail --name <trail> --s3-bucket-name <bucket> --is-multi-region-trail && "
+            "aws cloudtrail start-logging --name <trail>",
+        terraform=TRAIL_TERRAFORM,
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-create-and-update-a-trail.html",
+    )
+    compliance = (Control("aws-securityhub", "CloudTrail.3"),)
+    api_calls = ("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus")
+    scope = Scope.GLOBAL
+
+    def evaluate(self, ctx: CheckContext) -> Iterator[Finding]:
+        def logging(trail: Trail) -> tuple[bool, dict[str, Any]]:
+            status = trail_status(ctx, trail)
+            return status.logging, {"logging": status.logging}
+
+        yield account_verdict(
+            ctx, trails(ctx), logging,
+            passed=lambda found: f"CloudTrail trail(s) {', '.join(t.name for t in found)} are logging.",
+            failed=f"No CloudTrail trail is logging in account {ctx.account}.",
+        )
+
+
+class CloudtrailTrailCloudwatchLogsIntegrated(Check):
+    """Delivering a trail to CloudWatch Logs makes API activity searchable within minutes and lets metric
+    filters and alarms react to it (root sign-ins, policy changes, disabled logging). A log group that has stopped
+    receiving events (a deleted role, a changed policy) is as blind as none, so the last delivery must be recent
+    (parameter `cloudtrail.cloudwatch_logs_delivery_max_age_hours`)."""
+
+    id = "cloudtrail_trail_cloudwatch_logs_integrated"
+    service = "cloudtrail"
+    severity = Severity.LOW
+    title = "CloudTrail trails deliver their events to CloudWatch Logs"
+    risk = "Suspicious API activity raises no alarm, and is only found later, if at all, in S3 log files."
+    remediation = Remediation(
+        text="Send the trail to a CloudWatch Logs log group, with a role CloudTrail can assume to write to it.",
+        cli="aws cloudtrail update-trail --name <trail> --cloud-watch-logs-log-group-arn <log-group-arn> "
+            "--cloud-watch-logs-role-arn <role-arn>",
+        terraform=(
+            'resource "aws_cloudtrail" "main" {\n'
+            '  name                       = "${var.project}-trail"\n'
+            '  s3_bucket_name             = aws_s3_bucket.cloudtrail.id\n'
+            '  is_multi_region_trail      = true\n'
+            '  cloud_watch_logs_group_arn = "${aws_cloudwatch_log_group.cloudtrail.arn}:*"\n'
+            '  cloud_watch_logs_role_arn  = aws_iam_role.cloudtrail_logs.arn\n'
+            '\n'
+            '  tags = local.common_tags\n'
+            '}'
+        ),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html",
+    )
+    compliance = (Control("aws-fsbp", "CloudTrail.5"),)
+    api_calls = ("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus")
+    scope = Scope.GLOBAL
+    parameters = ("cloudtrail.cloudwatch_logs_delivery_max_age_hours",)
+
+    def evaluate(self, ctx: CheckContext) -> Iterator[Finding]:
+        inventory = trails(ctx)
+        for exc in inventory.unreadable:
+            yield ctx.unavailable(ctx.account_resource(exc.error.region), exc)
+        max_hours = ctx.param("cloudtrail.cloudwatch_logs_delivery_max_age_hours")
+
+        def evaluate_one(trail: Trail) -> Iterator[Finding]:
+            evidence: dict[str, Any] = {**trail.summary(), "log_group_arn": trail.cloudwatch_log_group_arn}
+            if trail.cloudwatch_log_group_arn is None:
+                yield ctx.failed(trail.resource, f"CloudTrail trail {trail.name} does not deliver to CloudWatch "
+                                 f"Logs.", evidence)
+                return
+            status = trail_status(ctx, trail)
+            delivered = status.latest_cloudwatch_logs_delivery
+            evidence["latest_delivery"] = delivered.isoformat() if delivered else None
+            evidence["latest_delivery_error"] = status.latest_cloudwatch_logs_delivery_error
+            if delivered is None:
+                yield ctx.failed(trail.resource, f"CloudTrail trail {trail.name} has never delivered to its "
+                                 f"CloudWatch Logs log group.", evidence)
+            elif ctx.now - delivered > timedelta(hours=max_hours):
+                yield ctx.failed(trail.resource, f"CloudTrail trail {trail.name} last delivered to CloudWatch Logs "
+                                 f"on {delivered.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC, more than "
+                                 f"{max_hours} hours ago.", evidence)
+            else:
+                yield ctx.passed(trail.resource, f"CloudTrail trail {trail.name} delivers to CloudWatch Logs.",
+                                 evidence)
+
+        yield from ctx.each(inventory.trails, evaluate_one)

@@ -8,7 +8,9 @@ with the trail's ARN, which CloudTrail accepts for shadow trails.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Mapping
 
 from auditor import CheckContext, DataUnavailable, Resource, collector
@@ -25,6 +27,7 @@ class Trail:
     kms_key_id: str | None
     s3_bucket: str | None
     custom_event_selectors: bool
+    cloudwatch_log_group_arn: str | None = None
 
     def applies_to(self, region: str) -> bool:
         return self.multi_region or self.home_region == region
@@ -50,6 +53,8 @@ class TrailInventory:
 class TrailStatus:
     logging: bool
     latest_delivery_error: str | None
+    latest_cloudwatch_logs_delivery: datetime | None = None
+    latest_cloudwatch_logs_delivery_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ def _trail(item: Mapping[str, Any], region: str) -> Trail:
         kms_key_id=item.get("KmsKeyId") or None,
         s3_bucket=item.get("S3BucketName"),
         custom_event_selectors=bool(item.get("HasCustomEventSelectors", False)),
+        cloudwatch_log_group_arn=item.get("CloudWatchLogsLogGroupArn") or None,
     )
 
 
@@ -124,7 +130,14 @@ def trail_status(ctx: CheckContext, trail: Trail) -> TrailStatus:
     return TrailStatus(
         logging=bool(response.get("IsLogging", False)),
         latest_delivery_error=response.get("LatestDeliveryError") or None,
+        latest_cloudwatch_logs_delivery=_timestamp(response.get("LatestCloudWatchLogsDeliveryTime")),
+        latest_cloudwatch_logs_delivery_error=response.get("LatestCloudWatchLogsDeliveryError") or None,
     )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """botocore parses timestamps to aware datetimes; anything else (absent, moto's empty strings) is None."""
+    return value if isinstance(value, datetime) else None
 
 
 @collector
@@ -138,28 +151,96 @@ def management_events(ctx: CheckContext, trail: Trail) -> ManagementEvents:
     return management_events_of(response)
 
 
+@collector
+def s3_data_events(ctx: CheckContext, trail: Trail) -> DataEvents:
+    """Which S3 object-level events the trail records for every bucket. The selectors are always read: moto
+    reports HasCustomEventSelectors false whatever was put, and the read is the same one management_events makes."""
+    response = ctx.call("cloudtrail", "GetEventSelectors", region=_read_region(ctx, trail), TrailName=trail.arn)
+    return s3_data_events_of(response or {})
+
+
+def _read_write(read_only: Mapping[str, Any] | None) -> tuple[bool, bool]:
+    """Which of read and write events an advanced selector's `readOnly` field lets through."""
+    if read_only is None:
+        return True, True
+    if read_only.get("Equals"):
+        return "true" in read_only["Equals"], "false" in read_only["Equals"]
+    excluded = read_only.get("NotEquals") or []
+    return "true" not in excluded, "false" not in excluded
+
+
+def _basic_kind(selector: Mapping[str, Any]) -> tuple[bool, bool]:
+    kind = selector.get("ReadWriteType", "All")
+    return kind in ("All", "ReadOnly"), kind in ("All", "WriteOnly")
+
+
+def _fields(selector: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {str(f.get("Field")): f for f in selector.get("FieldSelectors") or []}
+
+
 def management_events_of(response: Mapping[str, Any]) -> ManagementEvents:
     """Read/write management-event coverage of a GetEventSelectors response (basic or advanced selectors)."""
     read = write = False
     for selector in response.get("EventSelectors") or []:
         if not selector.get("IncludeManagementEvents", True):
             continue
-        kind = selector.get("ReadWriteType", "All")
-        read = read or kind in ("All", "ReadOnly")
-        write = write or kind in ("All", "WriteOnly")
+        r, w = _basic_kind(selector)
+        read, write = read or r, write or w
     for selector in response.get("AdvancedEventSelectors") or []:
-        fields = {f.get("Field"): f for f in selector.get("FieldSelectors", [])}
-        category = fields.get("eventCategory") or {}
-        if "Management" not in (category.get("Equals") or []):
+        fields = _fields(selector)
+        if "Management" not in ((fields.get("eventCategory") or {}).get("Equals") or []):
             continue
-        read_only = fields.get("readOnly")
-        if read_only is None:
-            read = write = True
-        elif read_only.get("Equals"):
-            read = read or "true" in read_only["Equals"]
-            write = write or "false" in read_only["Equals"]
-        else:
-            excluded = read_only.get("NotEquals") or []
-            read = read or "true" not in excluded
-            write = write or "false" not in excluded
+        r, w = _read_write(fields.get("readOnly"))
+        read, write = read or r, write or w
     return ManagementEvents(read=read, write=write)
+
+
+# "Every bucket" in an S3 data resource or resources.ARN selector: the bare service prefix, as the console and
+# the CloudTrail documentation write it (arn:aws:s3), or the empty bucket ARN (arn:aws:s3:::).
+_ALL_BUCKETS = re.compile(r"arn:[a-z-]+:s3(:::)?/?")
+S3_OBJECT = "AWS::S3::Object"
+# Advanced-selector fields that do not narrow which S3 objects are logged (readOnly is weighed separately).
+_NEUTRAL_FIELDS = frozenset({"eventCategory", "resources.type", "readOnly", "resources.ARN"})
+
+
+@dataclass(frozen=True)
+class DataEvents:
+    """Whether a trail records S3 object-level read and write events for all buckets."""
+
+    read: bool
+    write: bool
+
+    @property
+    def label(self) -> str:
+        return {(True, True): "All", (True, False): "ReadOnly", (False, True): "WriteOnly"}.get(
+            (self.read, self.write), "None")
+
+
+def _all_buckets_arn_field(field: Mapping[str, Any] | None) -> bool:
+    if field is None:
+        return True
+    operators = {k for k, v in field.items() if k != "Field" and v}
+    return operators == {"StartsWith"} and any(_ALL_BUCKETS.fullmatch(str(v)) for v in field["StartsWith"])
+
+
+def s3_data_events_of(response: Mapping[str, Any]) -> DataEvents:
+    """S3 object-level coverage, for all buckets, of a GetEventSelectors response (basic or advanced)."""
+    read = write = False
+    for selector in response.get("EventSelectors") or []:
+        for resource in selector.get("DataResources") or []:
+            if resource.get("Type") != S3_OBJECT:
+                continue
+            if any(_ALL_BUCKETS.fullmatch(str(v)) for v in resource.get("Values") or []):
+                r, w = _basic_kind(selector)
+                read, write = read or r, write or w
+    for selector in response.get("AdvancedEventSelectors") or []:
+        fields = _fields(selector)
+        if "Data" not in ((fields.get("eventCategory") or {}).get("Equals") or []):
+            continue
+        if S3_OBJECT not in ((fields.get("resources.type") or {}).get("Equals") or []):
+            continue
+        if set(fields) - _NEUTRAL_FIELDS or not _all_buckets_arn_field(fields.get("resources.ARN")):
+            continue  # narrowed to some buckets, events, callers ...
+        r, w = _read_write(fields.get("readOnly"))
+        read, write = read or r, write or w
+    return DataEvents(read=read, write=write)
