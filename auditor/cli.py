@@ -124,7 +124,7 @@ def _formats(specs: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _execute(opts: dict[str, Any], *, profile: str | None, regions: tuple[str, ...], role_arn: str | None,
-             external_id: str | None) -> ExitCode:
+             external_id: str | None, organization: Any = None) -> ExitCode:
     from .progress import ProgressBar
     from .runner import OutputOptions, execute
 
@@ -139,6 +139,7 @@ def _execute(opts: dict[str, Any], *, profile: str | None, regions: tuple[str, .
                              opts["categories"]),
         parameters=Parameters.load(opts["config_file"]),
         mutelist=Mutelist.load(opts["mutelist_file"]) if opts["mutelist_file"] else None,
+        organization=organization,
         workers=opts["workers"],
         max_attempts=opts["max_attempts"],
     )
@@ -166,16 +167,37 @@ def main() -> None:
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="Region to audit (repeatable). Default: every region enabled for the account.")
 @click.option("--role-arn", default=None, help="Assume this role first (e.g. an audit role in another account).")
-@click.option("--external-id", default=None, help="External id for --role-arn.")
+@click.option("--external-id", default=None, help="External id for --role-arn or --role-name.")
+@click.option("--org", is_flag=True, help="Audit the organization's active member accounts (from the management "
+                                          "or a delegated administrator account) through --role-name.")
+@click.option("--role-name", default=None, help="With --org: the role to assume in each member account.")
+@click.option("--accounts", default=None, metavar="ID,...", help="With --org: only these accounts.")
+@click.option("--ou", default=None, metavar="OU_ID", help="With --org: only accounts under this OU (recursively).")
+@click.option("--exclude-account", "exclude_accounts", multiple=True, metavar="ID",
+              help="With --org: skip this account (repeatable).")
 @selection_options
 @audit_options
 @_handled
-def run(profile: str | None, regions: tuple[str, ...], role_arn: str | None, external_id: str | None,
+def run(profile: str | None, regions: tuple[str, ...], role_arn: str | None, external_id: str | None, org: bool,
+        role_name: str | None, accounts: str | None, ou: str | None, exclude_accounts: tuple[str, ...],
         **opts: Any) -> None:
-    """Audit the account behind the AWS credentials and write the reports."""
-    if external_id and not role_arn:
-        raise AuditError("--external-id needs --role-arn")
-    sys.exit(int(_execute(opts, profile=profile, regions=regions, role_arn=role_arn, external_id=external_id)))
+    """Audit the account behind the AWS credentials (or, with --org, the organization's accounts) and write
+    the reports."""
+    organization = None
+    if org:
+        from .organization import OrgOptions
+
+        if not role_name:
+            raise AuditError("--org needs --role-name (the role to assume in each member account)")
+        organization = OrgOptions(role_name=role_name, external_id=external_id,
+                                  accounts=tuple(a.strip() for a in (accounts or "").split(",") if a.strip()),
+                                  ou=ou, exclude=exclude_accounts)
+    elif role_name or accounts or ou or exclude_accounts:
+        raise AuditError("--role-name, --accounts, --ou and --exclude-account need --org")
+    elif external_id and not role_arn:
+        raise AuditError("--external-id needs --role-arn or --org")
+    sys.exit(int(_execute(opts, profile=profile, regions=regions, role_arn=role_arn,
+                          external_id=external_id if role_arn else None, organization=organization)))
 
 
 @main.command(epilog=EXIT_CODES_HELP)

@@ -142,6 +142,7 @@ class AuditConfig:
     selection: Selection = field(default_factory=Selection)
     parameters: Parameters = field(default_factory=Parameters.load)
     mutelist: Any = None  # auditor.mutelist.Mutelist: accepted findings, applied after the checks ran
+    organization: Any = None  # auditor.organization.OrgOptions: audit member accounts through a role
     workers: int = 16
     max_attempts: int = 10
     connect_timeout: float = 10.0

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import boto3
 
@@ -19,7 +20,8 @@ from .api import ApiCache
 from .check import Check, CheckContext
 from .config import AuditConfig
 from .errors import DataUnavailable
-from .models import AuditRun, CheckSummary, Finding, Scope
+from .fanout import FanOut
+from .models import AuditRun, CheckSummary, Finding, Resource, Scope, Status
 from .registry import select_checks
 from .session import AwsSession
 
@@ -94,41 +96,69 @@ def run_audit(
     checks: list[type[Check]] | None = None,
     progress: ProgressCallback | None = None,
 ) -> AuditRun:
+    """Audit the account behind the credentials — or, with `config.organization`, every selected member
+    account — on one pool of workers, and gather everything into one AuditRun."""
     started = datetime.now(timezone.utc)
     selected = checks if checks is not None else select_checks(config.selection)
     session = session or AwsSession(config, boto_session)
     regions = session.resolve_regions(config.regions)
-    home = session.home_region if session.home_region in regions else regions[0]
-    api = ApiCache(session)
-    units = plan_units(selected, regions, home)
     identity = session.identity
-    contexts = [
-        CheckContext(
-            check=u.check,
-            account=identity.account,
-            partition=identity.partition,
-            region=u.region,
-            regions=regions,
-            api=api,
-            params=config.parameters,
-            now=started,
-        )
-        for u in units
-    ]
+    if config.organization is not None:
+        from .organization import targets as organization_targets
+
+        targets = organization_targets(session, config.organization)
+    else:
+        from .organization import Target
+
+        targets = [Target(identity.account, session)]
+    fanout = FanOut(config.workers) if config.workers > 1 else None
+    contexts: list[CheckContext] = []
+    caches: list[ApiCache] = []
     findings: list[Finding] = []
+    for target in targets:
+        if target.session is None:
+            findings.extend(_unreachable(target, selected, identity.partition))
+            continue
+        api = ApiCache(target.session)
+        caches.append(api)
+        home = target.session.home_region if target.session.home_region in regions else regions[0]
+        contexts.extend(
+            CheckContext(
+                check=u.check,
+                account=target.account,
+                partition=identity.partition,
+                region=u.region,
+                regions=regions,
+                api=api,
+                params=config.parameters,
+                now=started,
+                fanout=fanout,
+            )
+            for u in plan_units(selected, regions, home)
+        )
+    sessions = list({id(t.session): t.session for t in targets if t.session is not None}.values())
+    if session not in sessions:
+        sessions.append(session)
     done = 0
-    with ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="aws-audit") as pool:
-        futures = {pool.submit(evaluate_unit, ctx): ctx for ctx in contexts}
-        for future in as_completed(futures):
-            ctx = futures[future]
-            findings.extend(future.result())
-            done += 1
-            if progress:
-                progress(done, len(contexts), ctx.check.service, ctx.region, session.throttled)
-    findings.sort(key=lambda f: (f.service, f.check_id, f.region, f.resource.key, f.status.value))
+    try:
+        with ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="aws-audit") as pool:
+            futures = {pool.submit(evaluate_unit, ctx): ctx for ctx in contexts}
+            for future in as_completed(futures):
+                ctx = futures[future]
+                findings.extend(future.result())
+                done += 1
+                if progress:
+                    progress(done, len(contexts), ctx.check.service, ctx.region, sum(s.throttled for s in sessions))
+    finally:
+        if fanout is not None:
+            fanout.close()
+    findings.sort(key=lambda f: (f.account, f.service, f.check_id, f.region, f.resource.key, f.status.value))
     mutelist = config.mutelist
     if mutelist is not None:
         findings = list(mutelist.apply(findings, started.date()))
+    api_calls: Counter[str] = Counter()
+    for s in sessions:
+        api_calls.update(s.requests)
     return AuditRun(
         tool_version=__version__,
         account=identity.account,
@@ -139,10 +169,25 @@ def run_audit(
         finished=datetime.now(timezone.utc),
         checks=tuple(_summary(c) for c in sorted(selected, key=lambda c: c.id)),
         findings=tuple(findings),
-        api_calls=dict(sorted(session.requests.items())),
-        errors=api.errors,
+        api_calls=dict(sorted(api_calls.items())),
+        errors=tuple(e for api in caches for e in api.errors),
         actions_used={c.id: frozenset().union(*(x.actions_used for x in contexts if x.check is c))
                       for c in selected},
         expired_mutes=tuple(r.to_dict() for r in mutelist.expired_rules(started.date())) if mutelist else (),
         mutelist_rules=len(mutelist.rules) if mutelist else 0,
+        accounts=tuple(t.account for t in targets),
     )
+
+
+def _unreachable(target: Any, checks: Iterable[type[Check]], partition: str) -> list[Finding]:
+    """An account that could not be entered: one ERROR per check, so nothing is silently missing."""
+    resource = Resource(id=target.account, type="AWS::::Account", arn=f"arn:{partition}:::{target.account}",
+                        name=target.account, region="global")
+    return [
+        Finding(check_id=c.id, title=c.title, service=c.service, severity=c.severity, category=c.category,
+                status=Status.ERROR, message=f"Could not audit account {target.account}: {target.problem}.",
+                resource=resource, region="global", account=target.account,
+                evidence={"api": "sts.AssumeRole", "iam_action": "sts:AssumeRole", "error_code": target.code},
+                compliance=c.compliance, remediation=c.remediation)
+        for c in checks
+    ]

@@ -210,6 +210,8 @@ class AuditRun:
     mutelist_rules: int = 0
     # With --baseline: ids of FAIL findings the baseline run did not have failing (None: no baseline given).
     new_findings: frozenset[str] | None = None
+    # Every account audited (an organization run has several; findings carry their account).
+    accounts: tuple[str, ...] = ()
 
     @property
     def duration_seconds(self) -> float:

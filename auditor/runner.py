@@ -65,6 +65,17 @@ def write_reports(run: AuditRun, options: OutputOptions, stdout: TextIO, stderr:
         except OSError as exc:
             raise AuditError(f"cannot write {path}: {exc.strerror}") from None
         written.append(path)
+    if len(run.accounts) > 1:  # an organization: one set of files per account beside the consolidated one
+        from reports.base import for_account
+
+        for account in run.accounts:
+            part = for_account(run, account)
+            for name in options.formats:
+                reporter = reporters[name]()
+                if reporter.extension:
+                    path = options.output_dir / f"{report_basename(part)}.{reporter.extension}"
+                    path.write_text(reporter.render(part), encoding="utf-8")
+                    written.append(path)
     if not options.quiet:
         for path in written:
             stderr.write(f"wrote {path}\n")

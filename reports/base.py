@@ -26,6 +26,7 @@ def summarize(run: AuditRun) -> dict[str, Any]:
     by_service: dict[str, dict[str, int]] = defaultdict(_status_counts)
     by_category: dict[str, dict[str, int]] = defaultdict(_status_counts)
     by_check: dict[str, dict[str, Any]] = {}
+    by_account: dict[str, dict[str, int]] = {account: _status_counts() for account in run.accounts}
     for check in run.checks:
         by_service[check.service]  # noqa: B018 - a service whose checks found nothing still appears
         by_category[check.category.value]  # noqa: B018
@@ -49,6 +50,7 @@ def summarize(run: AuditRun) -> dict[str, Any]:
         by_status_severity[f.status.value][f.severity.value] += 1
         by_service[f.service][f.status.value] += 1
         by_category[f.category.value][f.status.value] += 1
+        by_account.setdefault(f.account, _status_counts())[f.status.value] += 1
         if f.check_id in by_check:
             by_check[f.check_id][f.status.value] += 1
     return {
@@ -57,9 +59,19 @@ def summarize(run: AuditRun) -> dict[str, Any]:
         "by_service": dict(sorted(by_service.items())),
         "by_category": dict(sorted(by_category.items())),
         "by_check": by_check,
+        "by_account": by_account,
         "mutelist": {"rules": run.mutelist_rules, "expired": [dict(r) for r in run.expired_mutes]},
     }
 
 
 def report_basename(run: AuditRun) -> str:
-    return f"aws-audit-{run.account}-{run.started.strftime('%Y%m%dT%H%M%SZ')}"
+    prefix = "aws-audit-org" if len(run.accounts) > 1 else "aws-audit"
+    return f"{prefix}-{run.account}-{run.started.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def for_account(run: AuditRun, account: str) -> AuditRun:
+    """The part of an organization run that concerns one account."""
+    from dataclasses import replace
+
+    return replace(run, account=account, accounts=(account,),
+                   findings=tuple(f for f in run.findings if f.account == account))

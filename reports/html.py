@@ -1,8 +1,9 @@
 """The HTML report: one self-contained page for people (inline CSS and JS, nothing loaded from elsewhere).
 
-The page embeds exactly the JSON report document and the browser renders the findings from it, a page at a time,
-so a run with thousands of findings stays quick. The header and the summary are rendered here, escaped, so they
-also read without JavaScript and in print.
+The header and the executive summary (counts, compliance per framework, small inline SVG charts) are rendered
+here, escaped, so they also read without JavaScript and in print. The findings are embedded as a compact document
+(`page_document`): each check's text once, each finding a short record pointing at it, repeated strings interned;
+the browser expands and renders only what is on screen, a page at a time, so 100,000 findings stay usable.
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from html import escape
 from importlib import resources
 from typing import Any, Iterable
 
-from auditor.models import AuditRun, Severity, Status
+from auditor.catalogue import catalogue
+from auditor.models import AuditRun, Finding, Severity, Status
 
-from .json_report import report_document
+from .base import summarize
 
 _PLACEHOLDER = re.compile(r"@@([A-Z_]+)@@")
 _APP_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
@@ -64,13 +66,119 @@ def _count(n: int) -> str:
     return f'<span class="{"num" if n else "num zero"}">{n:,}</span>'
 
 
+def _bar(parts: Iterable[tuple[int, str]], total: int = 0) -> str:
+    """A small inline SVG stacked bar: parts are (count, css class); it fills count/total of its width."""
+    parts = [(n, cls) for n, cls in parts if n]
+    total = total or sum(n for n, _ in parts)
+    label = ", ".join(f"{cls.split('-')[-1]} {n:,}" for n, cls in parts) or "none"
+    rects, x = [], 0.0
+    for n, cls in parts:
+        width = 100 * n / total
+        rects.append(f'<rect class="{cls}" x="{x:.2f}" width="{width:.2f}" height="10"><title>{label}</title></rect>')
+        x += width
+    return (f'<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label="{_text(label)}">'
+            f'<rect class="track" width="100" height="10"></rect>{"".join(rects)}</svg>')
+
+
+def _status_bar(counts: dict[str, int], total: int = 0) -> str:
+    return _bar(((counts[s], f"st-{s}") for s in ("FAIL", "ERROR", "PASS")), total)
+
+
+def _compliance(run: AuditRun, by_check: dict[str, dict[str, Any]]) -> str:
+    """Per framework: passed / evaluated (PASS + FAIL, not muted) findings of the checks that declare its controls,
+    and how many of the framework's catalogue controls a check of this run declares."""
+    frameworks = catalogue()
+    declared: dict[str, set[str]] = {}
+    checks: dict[str, set[str]] = {}
+    for c in run.checks:
+        for x in c.compliance:
+            declared.setdefault(x.framework, set()).add(x.id)
+            checks.setdefault(x.framework, set()).add(c.id)
+    rows = []
+    for name in sorted(set(frameworks) | set(declared)):
+        controls = frameworks.get(name, {}).get("controls", {})
+        ids = checks.get(name, set())
+        passed = sum(by_check[c]["PASS"] for c in ids)
+        failed = sum(by_check[c]["FAIL"] for c in ids)
+        covered = len(declared.get(name, set()) & set(controls))
+        score = (f'<span class="score">{100 * passed / (passed + failed):.0f}%</span> '
+                 f'{_bar([(passed, "st-PASS"), (failed, "st-FAIL")])}'
+                 f'<span class="note">{passed:,} of {passed + failed:,} passed</span>'
+                 if passed + failed else '<span class="note">nothing evaluated</span>')
+        share = f"{100 * covered / len(controls):.0f}%" if controls else "-"
+        rows.append([f'{_text(frameworks.get(name, {}).get("title", name))}<div class="note mono">{_text(name)}</div>',
+                     score, f'{covered:,} of {len(controls):,} ({share}) {_bar([(covered, "covered")], len(controls))}',
+                     f"{len(ids):,}"])
+    return _table("Compliance by framework (muted and ERROR findings not counted)",
+                  ["Framework", "Score: passed / evaluated", "Catalogue controls with a check in this run", "Checks"],
+                  rows)
+
+
 def _tile(cls: str, data: str, n: int, label: str) -> str:
     """A summary count; clicking it (with JavaScript) filters the findings below. Arguments are trusted literals."""
     return (f'<button type="button" class="tile {cls}{" zero" if not n else ""}" {data}>'
             f'<span class="n">{n:,}</span><span class="l">{label}</span></button>')
 
 
-def _header(run: AuditRun, doc: dict[str, Any]) -> str:
+STATUS_CODES = {Status.FAIL: 0, Status.ERROR: 1, Status.PASS: 2}  # the page's STATUSES, in this order
+MUTED, NEW = 1, 2  # finding record flags
+
+
+def page_document(run: AuditRun) -> dict[str, Any]:
+    """The findings as the page reads them (see the template for the record layout); lossless for what it shows.
+
+    A finding record: [check, status, flags, region, account, resource type, resource id, name ("" = the id),
+    arn (a number n = strings[n] + the id), message, evidence, tags, mute reason]; trailing empty values are left
+    off. region, account, type and mute reason are indexes into `strings`. `check` indexes `checks`: one entry per
+    distinct (check id, title, service, severity, category, compliance, remediation), usually one per check.
+    """
+    risks = {c.id: c.risk for c in run.checks}
+    strings: dict[str, int] = {}
+    variants: dict[tuple[Any, ...], int] = {}
+    checks: list[dict[str, Any]] = []
+
+    def intern(value: str) -> int:
+        return strings.setdefault(value, len(strings))
+
+    def check_of(f: Finding) -> int:
+        key = (f.check_id, f.title, f.service, f.severity, f.category, f.compliance, f.remediation)
+        if key not in variants:
+            variants[key] = len(checks)
+            rem = f.remediation
+            checks.append({
+                "id": f.check_id, "title": f.title, "service": f.service, "severity": f.severity.value,
+                "category": f.category.value, "risk": risks.get(f.check_id, ""),
+                "remediation": {"text": rem.text, "cli": rem.cli, "terraform": rem.terraform, "url": rem.url}
+                if rem else None,
+                "compliance": [[c.framework, c.id] for c in f.compliance],
+            })
+        return variants[key]
+
+    new = run.new_findings
+    records = []
+    for f in run.findings:
+        r = f.resource
+        arn: str | int = r.arn
+        if r.id and len(r.arn) > len(r.id) and r.arn.endswith(r.id):
+            arn = intern(r.arn[: -len(r.id)])
+        flags = (MUTED if f.muted else 0) | (NEW if new is not None and f.id in new else 0)
+        record = [check_of(f), STATUS_CODES[f.status], flags, intern(f.region), intern(f.account), intern(r.type),
+                  r.id, "" if r.name == r.id else r.name, arn, f.message, dict(f.evidence), dict(r.tags),
+                  intern(f.mute_reason) if f.mute_reason else ""]
+        while len(record) > 9 and not record[-1]:
+            record.pop()
+        records.append(record)
+    return {
+        "format": 1,
+        "regions": list(run.regions),
+        "baseline": new is not None,
+        "checks": checks,
+        "strings": list(strings),
+        "findings": records,
+    }
+
+
+def _header(run: AuditRun) -> str:
     items = [
         ("Account", run.account),
         ("Partition", run.partition),
@@ -79,7 +187,7 @@ def _header(run: AuditRun, doc: dict[str, Any]) -> str:
         ("Started", run.started.strftime("%Y-%m-%d %H:%M:%S %Z").strip()),
         ("Duration", _duration(run.duration_seconds)),
         ("Checks", f"{len(run.checks):,}"),
-        ("API requests", f"{doc['run']['api_calls_total']:,}"),
+        ("API requests", f"{sum(run.api_calls.values()):,}"),
         ("Tool", f"aws-audit {run.tool_version}"),
     ]
     return "".join(f"<div><dt>{_text(k)}</dt><dd>{_text(v)}</dd></div>" for k, v in items)
@@ -94,19 +202,23 @@ def _summary(run: AuditRun, summary: dict[str, Any]) -> str:
     sev_tiles = "".join(
         _tile(f"sev-{s.value}", f'data-sev="{s.value}"', fail_by_severity[s.value], s.value) for s in reversed(Severity)
     )
+    widest = max((sum(c.values()) for part in ("by_service", "by_category") for c in summary[part].values()),
+                 default=0)
     services = _table(
         "By service (muted findings not counted)",
-        ["Service", *statuses],
+        ["Service", *statuses, ""],
         (
             [f'<button type="button" class="linkish" data-service="{_text(name)}">{_text(name)}</button>',
-             *(_count(counts[s]) for s in statuses)]
+             *(_count(counts[s]) for s in statuses), _status_bar(counts, widest)]
             for name, counts in summary["by_service"].items()
         ),
     )
     categories = _table(
         "By category",
-        ["Category", *statuses],
-        ([_text(name), *(_count(counts[s]) for s in statuses)] for name, counts in summary["by_category"].items()),
+        ["Category", *statuses, ""],
+        ([f'<button type="button" class="linkish" data-category="{_text(name)}">{_text(name)}</button>',
+          *(_count(counts[s]) for s in statuses), _status_bar(counts, widest)]
+         for name, counts in summary["by_category"].items()),
     )
     errors = totals["ERROR"]
     if errors or run.errors:
@@ -135,9 +247,12 @@ def _summary(run: AuditRun, summary: dict[str, Any]) -> str:
     )
     return (
         f'<div class="tiles" aria-label="Results by status">{"".join(tiles)}</div>'
+        f'<div class="wide">{_status_bar(totals)}</div>'
         f'<h3>Failing, by severity</h3><div class="tiles" aria-label="Failures by severity">{sev_tiles}</div>'
+        f'<div class="wide">{_bar((fail_by_severity[s.value], f"sev-{s.value}") for s in reversed(Severity))}</div>'
         f"{muted}"
         f'<div class="tables">{services}{categories}</div>'
+        f'<div class="tables">{_compliance(run, summary["by_check"])}</div>'
         f'<section class="unchecked" aria-labelledby="unchecked-h"><h3 id="unchecked-h">What could not be checked'
         f"</h3>{unchecked}</section>"
     )
@@ -148,15 +263,14 @@ class HtmlReporter:
     extension = "html"
 
     def render(self, run: AuditRun) -> str:
-        doc = report_document(run)
         template, script_hash = _template()
         values = {
             "TITLE": _text(f"aws-audit report — {run.account}"),
             "ACCOUNT": _text(run.account),
-            "HEADER": _header(run, doc),
-            "SUMMARY": _summary(run, doc["summary"]),
+            "HEADER": _header(run),
+            "SUMMARY": _summary(run, summarize(run)),
             "SCRIPT_HASH": script_hash,
-            "REPORT_DATA": embed_json(doc),
+            "REPORT_DATA": embed_json(page_document(run)),
         }
         # One pass, so a value that happens to contain @@NAME@@ is never expanded itself.
         return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)

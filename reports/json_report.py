@@ -25,6 +25,7 @@ def report_document(run: AuditRun) -> dict[str, Any]:
             "partition": run.partition,
             "caller_arn": run.caller_arn,
             "regions": list(run.regions),
+            "accounts": list(run.accounts or (run.account,)),
             "started": _iso(run.started),
             "finished": _iso(run.finished),
             "duration_seconds": round(run.duration_seconds, 3),

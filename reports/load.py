@@ -83,4 +83,5 @@ def run_from_document(document: Mapping[str, Any]) -> AuditRun:
         started=_time(run["started"]), finished=_time(run["finished"]), checks=checks, findings=findings,
         api_calls=run.get("api_calls", {}), errors=tuple(ApiError(**e) for e in run.get("errors", [])),
         expired_mutes=tuple(mutelist.get("expired", ())), mutelist_rules=mutelist.get("rules", 0),
+        accounts=tuple(run.get("accounts", (run["account"],))),
     )

@@ -29,6 +29,9 @@ class TableReporter:
             "",
             tabulate(rows, headers=["service", *statuses], tablefmt="simple"),
         ]
+        if len(summary["by_account"]) > 1:
+            acct_rows = [[a, *(n[s] for s in statuses)] for a, n in summary["by_account"].items()]
+            lines += ["", tabulate(acct_rows, headers=["account", *statuses], tablefmt="simple")]
         if summary["by_category"] and len(summary["by_category"]) > 1:
             cat_rows = [[c, *(n[s] for s in statuses)] for c, n in summary["by_category"].items()]
             lines += ["", tabulate(cat_rows, headers=["category", *statuses], tablefmt="simple")]

@@ -88,3 +88,10 @@ def test_throttling_is_counted_by_the_session(aws, faults):
     with pytest.raises(DataUnavailable):
         ApiCache(session).call("ec2", "DescribeVolumes", "us-east-1")
     assert session.throttled >= 2
+
+
+def test_organization_options_need_each_other(cli):
+    runner_result = cli("run", "--role-name", "AuditRole")
+    assert runner_result.exit_code == 2 and "need --org" in runner_result.output
+    runner_result = cli("run", "--org")
+    assert runner_result.exit_code == 2 and "--org needs --role-name" in runner_result.output
