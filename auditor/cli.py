@@ -84,6 +84,8 @@ def audit_options(command: Callable[..., Any]) -> Callable[..., Any]:
                               "securityhub:BatchImportFindings). The only write, and only when asked."),
             click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
                          help="A previous JSON report: findings failing now but not then are marked new."),
+            click.option("--environment", default=None, metavar="NAME",
+                         help="Environment assumed for resources without an environment tag (e.g. prod)."),
             click.option("--mutelist", "mutelist_file", type=click.Path(dir_okay=False), default=None,
                          help="YAML/JSON file of accepted findings (check, account, region, resource, tags, "
                               "reason, owner, expires)."),
@@ -119,6 +121,12 @@ def _selection(services: tuple[str, ...], include: tuple[str, ...], exclude: tup
     )
 
 
+def _with_environment(parameters: Parameters, environment: str | None) -> Parameters:
+    if environment is None:
+        return parameters
+    return Parameters({**parameters.values, "tags.account_environment": environment})
+
+
 def _formats(specs: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f.strip() for spec in specs for f in spec.split(",") if f.strip()))
 
@@ -137,7 +145,7 @@ def _execute(opts: dict[str, Any], *, profile: str | None, regions: tuple[str, .
         external_id=external_id,
         selection=_selection(opts["services"], opts["include"], opts["exclude"], opts["severity"],
                              opts["categories"]),
-        parameters=Parameters.load(opts["config_file"]),
+        parameters=_with_environment(Parameters.load(opts["config_file"]), opts["environment"]),
         mutelist=Mutelist.load(opts["mutelist_file"]) if opts["mutelist_file"] else None,
         organization=organization,
         workers=opts["workers"],

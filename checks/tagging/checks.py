@@ -1,0 +1,1 @@
+"""Checks (being written)."""
