@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from auditor import Check, CheckContext, Control, DataUnavailable, Finding, Remediation, Scope, Severity
+from auditor.policy import PolicyError
 
 from .policy import evaluate_transport
 from .resources import (
@@ -280,7 +281,14 @@ class S3BucketTlsRequired(Check):
                                  f"Bucket {bucket.name} has no bucket policy, so it accepts requests over HTTP.",
                                  {"policy": None})
                 return
-            verdict = evaluate_transport(policy.statements, bucket.arn)
+            try:
+                parsed = policy.parsed()
+            except PolicyError as exc:
+                yield ctx.error(bucket.resource,
+                                f"Could not evaluate {bucket.name}: its bucket policy is not valid JSON.",
+                                {"error": str(exc)})
+                return
+            verdict = evaluate_transport(parsed, bucket.arn)
             if verdict.enforced:
                 yield ctx.passed(bucket.resource, f"Bucket {bucket.name} denies every request made without TLS.",
                                  {"statement": verdict.statement})
@@ -291,7 +299,7 @@ class S3BucketTlsRequired(Check):
             else:
                 yield ctx.failed(bucket.resource,
                                  f"Bucket {bucket.name} has a bucket policy that does not deny requests without TLS.",
-                                 {"statements": len(policy.statements)})
+                                 {"statements": len(parsed.statements)})
 
         yield from each_bucket(ctx, evaluate_bucket)
 

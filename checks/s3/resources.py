@@ -6,12 +6,12 @@ audited region. Every per-bucket read goes to the bucket's own region. A per-buc
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from auditor import CheckContext, DataUnavailable, Finding, Resource, collector
 from auditor.models import ApiError
+from auditor.policy import Policy, parse_policy
 
 # GetBucketLocation answers None (or "") for us-east-1 and the legacy "EU" for eu-west-1.
 _LEGACY_LOCATIONS = {"": "us-east-1", "EU": "eu-west-1"}
@@ -216,26 +216,14 @@ def bucket_lifecycle(ctx: CheckContext, bucket: Bucket) -> Lifecycle:
 # -- bucket policy --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BucketPolicy:
-    """The bucket policy document; `document` is None when the bucket has no policy."""
+    """The bucket policy document; `text` is None when the bucket has no policy."""
 
     text: str | None
 
-    @property
-    def document(self) -> dict[str, Any] | None:
-        if self.text is None:
-            return None
-        try:
-            parsed = json.loads(self.text)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-
-    @property
-    def statements(self) -> list[dict[str, Any]]:
-        statements = (self.document or {}).get("Statement", [])
-        if isinstance(statements, dict):
-            statements = [statements]
-        return [s for s in statements if isinstance(s, dict)]
+    def parsed(self) -> Policy:
+        """The policy, read by the shared analyser (empty when there is none). Raises `PolicyError` (a
+        ValueError) when the text is not a JSON policy document."""
+        return parse_policy(self.text)
 
 
 @collector
