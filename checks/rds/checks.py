@@ -1,11 +1,12 @@
 """RDS checks: one finding per DB instance."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 from auditor import Category, Check, CheckContext, Control, Finding, Remediation, Severity
 
-from .resources import DbInstance, db_instances, storage_settings
+from .resources import DbInstance, db_clusters, db_instances, kms_key_manager, storage_settings
 
 
 def _cluster_note(cluster_id: str | None) -> str:
@@ -145,13 +146,13 @@ class RdsInstanceBackupRetentionSufficient(Check):
     )
     compliance = (Control("aws-fsbp", "RDS.11"),)
     api_calls = ("rds:DescribeDBInstances", "rds:DescribeDBClusters")
-    parameters = ("rds.backup_retention_days",)
+    parameters = ("rds.backup_retention_days", "rds.production_backup_retention_days", "tags.environment_key",
+                  "tags.production_values")
 
     def evaluate(self, ctx: CheckContext) -> Iterator[Finding]:
-        minimum = int(ctx.param("rds.backup_retention_days"))
-        yield from ctx.each(db_instances(ctx), lambda instance: self._evaluate_one(ctx, instance, minimum))
+        yield from ctx.each(db_instances(ctx), lambda instance: self._evaluate_one(ctx, instance))
 
-    def _evaluate_one(self, ctx: CheckContext, instance: DbInstance, minimum: int) -> Iterator[Finding]:
+    def _evaluate_one(self, ctx: CheckContext, instance: DbInstance) -> Iterator[Finding]:
         if instance.replica_source and not instance.cluster_id:
             yield ctx.passed(
                 instance.resource,
@@ -162,17 +163,102 @@ class RdsInstanceBackupRetentionSufficient(Check):
             )
             return
         settings = storage_settings(ctx, instance)
+        cluster = db_clusters(ctx).get(settings.cluster_id) if settings.cluster_id else None
+        environment = _environment(ctx, instance.tags or (cluster.tags if cluster else ()))
+        minimum = int(ctx.param("rds.production_backup_retention_days" if environment.production
+                                else "rds.backup_retention_days"))
         days = settings.backup_retention_days
-        evidence: dict[str, object] = {"backup_retention_days": days, "required_days": minimum}
+        evidence: dict[str, object] = {"backup_retention_days": days, "required_days": minimum,
+                                       "environment": environment.name, "environment_basis": environment.basis}
         if settings.cluster_id:
             evidence["db_cluster"] = settings.cluster_id
         via = _cluster_note(settings.cluster_id)
+        assumed = f"{environment.name}, {environment.basis}"
         if days >= minimum:
-            yield ctx.passed(instance.resource,
-                             f"RDS DB instance {instance.id} keeps automated backups for {_days(days)}{via}.", evidence)
+            yield ctx.passed(instance.resource, f"RDS DB instance {instance.id} keeps automated backups for "
+                             f"{_days(days)}{via}, enough for {assumed}.", evidence)
         elif days == 0:
-            yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} has automated backups disabled{via}.",
-                             evidence)
+            yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} has automated backups disabled{via}; "
+                             f"{minimum} days are required for {assumed}.", evidence)
         else:
             yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} keeps automated backups for only "
-                             f"{_days(days)}{via}; at least {minimum} are required.", evidence)
+                             f"{_days(days)}{via}; at least {minimum} are required for {assumed}.", evidence)
+
+
+@dataclass(frozen=True)
+class Environment:
+    production: bool
+    basis: str  # why: which tag said so, or its absence
+
+    @property
+    def name(self) -> str:
+        return "production" if self.production else "non-production"
+
+
+def _environment(ctx: CheckContext, tags: tuple[tuple[str, str], ...]) -> Environment:
+    """Production when the environment tag (parameter tags.environment_key) holds one of
+    tags.production_values (case-insensitive); anything else, or no tag, is non-production."""
+    key = str(ctx.param("tags.environment_key"))
+    production_values = {str(v).lower() for v in ctx.param("tags.production_values")}
+    value = next((v for k, v in tags if k == key), None)
+    if value is None:
+        return Environment(False, f"no {key} tag")
+    return Environment(value.lower() in production_values, f"tag {key}={value}")
+
+
+class RdsInstanceEncryptedWithCustomerManagedKey(Check):
+    """Encrypting with a customer-managed KMS key (as the seed architecture's aws_kms_key.db does) rather than
+    the AWS-managed aws/rds key lets the account control the key policy, who may decrypt, rotation and
+    cross-account sharing of snapshots: snapshots encrypted with aws/rds cannot be shared with another account
+    at all. For a DB cluster member the cluster's key is the one that counts. Unencrypted instances fail here
+    too (and in rds_instance_storage_encrypted)."""
+
+    id = "rds_instance_encrypted_with_customer_managed_key"
+    service = "rds"
+    severity = Severity.MEDIUM
+    title = "RDS DB instances are encrypted with a customer-managed KMS key"
+    risk = "Access to the data key cannot be restricted by a key policy, and encrypted snapshots cannot be shared "\
+           "for cross-account backup."
+    remediation = Remediation(
+        text="Create a customer-managed KMS key; copy a snapshot with it and restore a new instance (or cluster) "
+             "from the copy, then switch clients over.",
+        cli="aws rds copy-db-snapshot --source-db-snapshot-identifier <snapshot> --target-db-snapshot-identifier "
+            "<snapshot>-cmk --kms-key-id <customer-managed-key-arn>",
+        terraform='resource "aws_kms_key" "db" {\n'
+                  '  description         = "${var.project} database encryption"\n'
+                  '  enable_key_rotation = true\n'
+                  '}\n\n'
+                  'resource "aws_rds_cluster" "main" {\n'
+                  '  cluster_identifier = "${var.project}-aurora"\n'
+                  '  # ...\n'
+                  '  storage_encrypted = true\n'
+                  '  kms_key_id        = aws_kms_key.db.arn\n'
+                  '}',
+        url="https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html",
+    )
+    api_calls = ("rds:DescribeDBInstances", "rds:DescribeDBClusters", "kms:DescribeKey")
+
+    def evaluate(self, ctx: CheckContext) -> Iterator[Finding]:
+        yield from ctx.each(db_instances(ctx), lambda instance: self._evaluate_one(ctx, instance))
+
+    def _evaluate_one(self, ctx: CheckContext, instance: DbInstance) -> Iterator[Finding]:
+        settings = storage_settings(ctx, instance)
+        via = _cluster_note(settings.cluster_id)
+        evidence: dict[str, object] = {"storage_encrypted": settings.encrypted, "kms_key_id": settings.kms_key_id}
+        if settings.cluster_id:
+            evidence["db_cluster"] = settings.cluster_id
+        if not settings.encrypted:
+            yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} is not encrypted at rest{via}.",
+                             evidence)
+            return
+        manager = kms_key_manager(ctx, settings.kms_key_id) if settings.kms_key_id else None
+        evidence["key_manager"] = manager
+        if manager == "CUSTOMER":
+            yield ctx.passed(instance.resource, f"RDS DB instance {instance.id} is encrypted with a "
+                             f"customer-managed KMS key{via}.", evidence)
+        elif manager == "AWS":
+            yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} is encrypted with the "
+                             f"AWS-managed key aws/rds{via}, not a customer-managed key.", evidence)
+        else:
+            yield ctx.failed(instance.resource, f"RDS DB instance {instance.id} is encrypted, but its KMS key "
+                             f"could not be identified as customer-managed{via}.", evidence)

@@ -11,6 +11,8 @@ from ..conftest import BOTO, statuses
 ENCRYPTED = "rds_instance_storage_encrypted"
 PUBLIC = "rds_instance_not_publicly_accessible"
 BACKUP = "rds_instance_backup_retention_sufficient"
+CMK = "rds_instance_encrypted_with_customer_managed_key"
+NON_PRODUCTION = {"environment": "non-production", "environment_basis": "no Environment tag"}
 
 
 def make_instance(aws, name: str, **options: Any) -> None:
@@ -61,7 +63,7 @@ def rewrite_instances(aws) -> Iterator[Callable[[Callable[[dict[str, Any]], None
 
 
 # -- no resources ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("check_id", [ENCRYPTED, PUBLIC, BACKUP])
+@pytest.mark.parametrize("check_id", [ENCRYPTED, PUBLIC, BACKUP, CMK])
 def test_no_instances_no_findings(audit, check_id):
     run = audit(check_id)
     assert run.findings == ()
@@ -112,7 +114,7 @@ def test_aurora_member_is_judged_by_its_cluster(audit, aws, rewrite_instances):
     assert by[(ENCRYPTED, "good-0")].evidence["db_cluster"] == "good-cluster"
     assert by[(BACKUP, "good-0")].evidence["backup_retention_days"] == 14
     assert by[(BACKUP, "bad-0")].evidence == {"backup_retention_days": 1, "required_days": 7,
-                                              "db_cluster": "bad-cluster"}
+                                              "db_cluster": "bad-cluster", **NON_PRODUCTION}
     assert "bad-cluster" in by[(ENCRYPTED, "bad-0")].message
 
 
@@ -178,9 +180,9 @@ def test_short_and_disabled_backups_fail(audit, aws):
     run = audit(BACKUP)
     assert statuses(run) == {"none": "FAIL", "short": "FAIL"}
     by = {f.resource.id: f for f in run.findings}
-    assert by["none"].evidence == {"backup_retention_days": 0, "required_days": 7}
+    assert by["none"].evidence == {"backup_retention_days": 0, "required_days": 7, **NON_PRODUCTION}
     assert "disabled" in by["none"].message
-    assert by["short"].evidence == {"backup_retention_days": 3, "required_days": 7}
+    assert by["short"].evidence == {"backup_retention_days": 3, "required_days": 7, **NON_PRODUCTION}
 
 
 def test_sufficient_backups_pass(audit, aws):
@@ -211,3 +213,93 @@ def test_read_replica_is_covered_by_its_source(audit, aws, rewrite_instances):
     assert statuses(run) == {"source": "PASS", "replica": "PASS"}
     replica = next(f for f in run.findings if f.resource.id == "replica")
     assert replica.evidence["read_replica_source"] == "source"
+
+
+# -- backup retention per environment ----------------------------------------------------------------------------
+def test_production_needs_the_production_retention(audit, aws):
+    make_instance(aws, "prod-week", BackupRetentionPeriod=7, Tags=[{"Key": "Environment", "Value": "Prod"}])
+    make_instance(aws, "prod-month", BackupRetentionPeriod=30, Tags=[{"Key": "Environment", "Value": "production"}])
+    make_instance(aws, "staging-week", BackupRetentionPeriod=7, Tags=[{"Key": "Environment", "Value": "staging"}])
+    run = audit(BACKUP)
+    assert statuses(run) == {"prod-week": "FAIL", "prod-month": "PASS", "staging-week": "PASS"}
+    by = {f.resource.id: f for f in run.findings}
+    assert by["prod-week"].evidence == {"backup_retention_days": 7, "required_days": 30,
+                                        "environment": "production", "environment_basis": "tag Environment=Prod"}
+    assert "production, tag Environment=Prod" in by["prod-week"].message
+    assert by["staging-week"].evidence["environment_basis"] == "tag Environment=staging"
+    assert "non-production, tag Environment=staging" in by["staging-week"].message
+
+
+def test_environment_tag_and_values_are_parameters(audit, aws):
+    make_instance(aws, "live", BackupRetentionPeriod=14, Tags=[{"Key": "Stage", "Value": "live"}])
+    run = audit(BACKUP, params={"tags.environment_key": "Stage", "tags.production_values": ["live"],
+                                "rds.production_backup_retention_days": 14})
+    assert statuses(run) == {"live": "PASS"}
+    assert run.findings[0].evidence["environment"] == "production"
+
+
+def test_aurora_member_takes_the_environment_of_its_cluster(audit, aws):
+    make_aurora(aws, "prod-cluster", "prod-0", BackupRetentionPeriod=7,
+                Tags=[{"Key": "Environment", "Value": "prod"}])
+
+    def untagged_member(instance: dict[str, Any]) -> None:
+        instance["TagList"] = []  # moto copies the cluster's tags to members; AWS does not
+
+    hook = "after-call.rds.DescribeDBInstances"
+
+    def handler(parsed: dict[str, Any], **_: Any) -> None:
+        for instance in parsed.get("DBInstances", []):
+            untagged_member(instance)
+
+    BOTO.events.register(hook, handler)
+    try:
+        run = audit(BACKUP)
+    finally:
+        BOTO.events.unregister(hook, handler)
+    assert statuses(run) == {"prod-0": "FAIL"}
+    assert run.findings[0].evidence["required_days"] == 30
+
+
+# -- customer-managed KMS key ----------------------------------------------------------------------------------------
+def test_customer_managed_key_passes_aws_managed_and_unencrypted_fail(audit, aws):
+    kms = aws.client("kms")
+    customer = kms.create_key(Description="db")["KeyMetadata"]["Arn"]
+    managed = kms.create_key(Description="stands in for aws/rds")["KeyMetadata"]["Arn"]
+    make_instance(aws, "cmk", StorageEncrypted=True, KmsKeyId=customer)
+    make_instance(aws, "aws-key", StorageEncrypted=True, KmsKeyId=managed)
+    make_instance(aws, "plain")
+
+    # moto cannot create an AWS-managed key: the recorded DescribeKey answer for aws/rds says KeyManager AWS.
+    def aws_managed(parsed: dict[str, Any], **_: Any) -> None:
+        if parsed.get("KeyMetadata", {}).get("Arn") == managed:
+            parsed["KeyMetadata"]["KeyManager"] = "AWS"
+
+    BOTO.events.register("after-call.kms.DescribeKey", aws_managed)
+    try:
+        run = audit(CMK)
+    finally:
+        BOTO.events.unregister("after-call.kms.DescribeKey", aws_managed)
+    assert statuses(run) == {"cmk": "PASS", "aws-key": "FAIL", "plain": "FAIL"}
+    by = {f.resource.id: f for f in run.findings}
+    assert by["cmk"].evidence == {"storage_encrypted": True, "kms_key_id": customer, "key_manager": "CUSTOMER"}
+    assert by["aws-key"].evidence["key_manager"] == "AWS" and "AWS-managed key aws/rds" in by["aws-key"].message
+    assert "not encrypted" in by["plain"].message and "key_manager" not in by["plain"].evidence
+
+
+def test_aurora_member_is_judged_by_its_cluster_key(audit, aws):
+    key = aws.client("kms").create_key(Description="db")["KeyMetadata"]["Arn"]
+    make_aurora(aws, "aurora", "aurora-0", StorageEncrypted=True, KmsKeyId=key)
+    run = audit(CMK)
+    assert statuses(run) == {"aurora-0": "PASS"}
+    assert run.findings[0].evidence["db_cluster"] == "aurora"
+
+
+def test_denied_key_read_errors_that_instance_only(audit, aws, faults):
+    key = aws.client("kms").create_key(Description="db")["KeyMetadata"]["Arn"]
+    make_instance(aws, "cmk", StorageEncrypted=True, KmsKeyId=key)
+    make_instance(aws, "plain")
+    faults.deny("kms", "DescribeKey")
+    run = audit(CMK)
+    assert statuses(run) == {"cmk": "ERROR", "plain": "FAIL"}
+    error = next(f for f in run.findings if f.status is Status.ERROR)
+    assert error.evidence["iam_action"] == "kms:DescribeKey"
