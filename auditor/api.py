@@ -66,6 +66,7 @@ IAM_PREFIX = {
     "cloudwatch": "cloudwatch",
     "logs": "logs",
     "stepfunctions": "states",
+    "efs": "elasticfilesystem",
 }
 # (service, operation) -> IAM action name, where the action is not named after the operation.
 IAM_ACTION = {
