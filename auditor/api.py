@@ -80,6 +80,7 @@ IAM_ACTION = {
     ("s3", "ListDirectoryBuckets"): "s3express:ListAllMyDirectoryBuckets",
     ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
     ("lambda", "ListFunctions"): "lambda:ListFunctions",
+    ("resourcegroupstaggingapi", "GetResources"): "tag:GetResources",
 }
 
 # Error codes that mean "this is not configured": the read worked and the answer is "nothing".
@@ -105,6 +106,11 @@ ABSENT_BY_OPERATION: dict[tuple[str, str], frozenset[str]] = {
     ("iam", "ListEntitiesForPolicy"): frozenset({"NoSuchEntity"}),
     ("lambda", "GetPolicy"): frozenset({"ResourceNotFoundException"}),
     ("lambda", "GetFunctionUrlConfig"): frozenset({"ResourceNotFoundException"}),
+    # No asynchronous invocation settings on the function (or it was deleted after ListFunctions).
+    ("lambda", "GetFunctionEventInvokeConfig"): frozenset({"ResourceNotFoundException"}),
+    # An account without budgets answers NotFoundException; a budget deleted after DescribeBudgets likewise.
+    ("budgets", "DescribeBudgets"): frozenset({"NotFoundException"}),
+    ("budgets", "DescribeNotificationsForBudget"): frozenset({"NotFoundException"}),
     # The cluster was deleted between listing it and listing its services.
     ("ecs", "ListServices"): frozenset({"ClusterNotFoundException"}),
     ("cloudtrail", "GetEventSelectors"): frozenset({"TrailNotFoundException"}),

@@ -1,4 +1,5 @@
-"""IAM users, access keys, customer managed policies, the account summary and the credential report.
+"""IAM users, access keys, policies, MFA devices, server certificates, the password policy, the account summary
+and the credential report.
 
 IAM is global: every read goes to the home region of the run, and the checks that use these collectors are
 `Scope.GLOBAL`, so each collector runs once per audit.
@@ -10,11 +11,12 @@ import io
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 from urllib.parse import unquote
 
 from auditor import CheckContext, DataUnavailable, Resource, collector
+from auditor.policy import parse_policy
 from auditor.models import ApiError
 
 ROOT_ROW = "<root_account>"
@@ -80,13 +82,50 @@ def access_keys(ctx: CheckContext, user_name: str) -> tuple[AccessKey, ...]:
 
 # -- credential report -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class Credential:
+    """A password or an access key, as the credential report describes it.
+
+    `issued` is when the credential was set (the password's last change, else the user's creation; the key's
+    last rotation): a credential that was never used has been idle since then.
+    """
+
+    kind: str  # "password", "access_key_1" or "access_key_2"
+    issued: datetime | None
+    last_used: datetime | None
+
+    @property
+    def label(self) -> str:
+        return "console password" if self.kind == "password" else self.kind.replace("_", " ")
+
+    def idle_days(self, now: datetime) -> int | None:
+        """Days since the last use, or since issue when never used; None when the report gives neither."""
+        since = self.last_used or self.issued
+        return None if since is None else (now - since).days
+
+    def evidence(self, now: datetime) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "last_used": self.last_used.isoformat() if self.last_used else "never",
+            "idle_days": self.idle_days(now),
+        }
+
+
+@dataclass(frozen=True)
 class CredentialReportRow:
-    """One line of the credential report: an IAM user, or the root user (`<root_account>`)."""
+    """One line of the credential report: an IAM user, or the root user (`<root_account>`).
+
+    Dates the report gives as `N/A`, `no_information` or `not_supported` are None.
+    """
 
     user: str
     arn: str
     password_enabled: bool  # "not_supported" for the root user reads as False
     mfa_active: bool
+    created: datetime | None = None
+    password_last_used: datetime | None = None
+    password_last_changed: datetime | None = None
+    access_keys: tuple[Credential, ...] = ()  # the active access keys only
+    keys_last_used: tuple[datetime, ...] = ()  # the last use of each access key, active or not
 
     @property
     def is_root(self) -> bool:
@@ -95,6 +134,28 @@ class CredentialReportRow:
     @property
     def resource(self) -> Resource:
         return Resource(id=self.user, type="AWS::IAM::User", arn=self.arn, name=self.user)
+
+    @property
+    def password(self) -> Credential | None:
+        if not self.password_enabled:
+            return None
+        return Credential("password", self.password_last_changed or self.created, self.password_last_used)
+
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        """The enabled credentials: the console password (if any) and the active access keys."""
+        password = self.password
+        return ((password,) if password else ()) + self.access_keys
+
+    @property
+    def application_user(self) -> bool:
+        """A user with active access keys and no console password: a program, not a person, signs in as it."""
+        return bool(self.access_keys) and not self.password_enabled
+
+    def last_activity(self) -> datetime | None:
+        """The latest use of the password or of any access key (active or not), for the root user's row."""
+        used = [d for d in (self.password_last_used, *self.keys_last_used) if d is not None]
+        return max(used) if used else None
 
 
 @dataclass(frozen=True)
@@ -107,27 +168,60 @@ class CredentialReport:
         """The IAM users, without the root user's row."""
         return tuple(r for r in self.rows if not r.is_root)
 
+    @property
+    def root(self) -> CredentialReportRow | None:
+        """The root user's row; AWS always writes it (moto does not)."""
+        return next((r for r in self.rows if r.is_root), None)
+
 
 REQUIRED_COLUMNS = ("user", "arn", "password_enabled", "mfa_active")
 
 
 def parse_credential_report(content: bytes | str) -> tuple[CredentialReportRow, ...]:
-    """The rows of the CSV that GetCredentialReport returns (boto3 gives the decoded bytes)."""
+    """The rows of the CSV that GetCredentialReport returns (boto3 gives the decoded bytes).
+
+    Only `REQUIRED_COLUMNS` must be present; a missing date column reads as "no date".
+    """
     text = content.decode("utf-8-sig") if isinstance(content, bytes) else content.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or ())]
     if missing:
         raise ValueError(f"the IAM credential report has no column {', '.join(missing)}")
-    return tuple(
-        CredentialReportRow(
-            user=row["user"],
-            arn=row["arn"],
-            password_enabled=_flag(row["password_enabled"]),
-            mfa_active=_flag(row["mfa_active"]),
-        )
-        for row in reader
-        if row.get("user")
+    return tuple(_report_row(row) for row in reader if row.get("user"))
+
+
+def _report_row(row: Mapping[str, str | None]) -> CredentialReportRow:
+    keys = tuple(
+        Credential(f"access_key_{n}", _date(row.get(f"access_key_{n}_last_rotated")),
+                   _date(row.get(f"access_key_{n}_last_used_date")))
+        for n in (1, 2)
+        if _flag(row.get(f"access_key_{n}_active"))
     )
+    return CredentialReportRow(
+        user=row["user"] or "",
+        arn=row["arn"] or "",
+        password_enabled=_flag(row["password_enabled"]),
+        mfa_active=_flag(row["mfa_active"]),
+        created=_date(row.get("user_creation_time")),
+        password_last_used=_date(row.get("password_last_used")),
+        password_last_changed=_date(row.get("password_last_changed")),
+        access_keys=keys,
+        keys_last_used=tuple(
+            d for d in (_date(row.get(f"access_key_{n}_last_used_date")) for n in (1, 2)) if d is not None
+        ),
+    )
+
+
+def _date(value: str | None) -> datetime | None:
+    """An ISO 8601 date of the report; None for `N/A`, `no_information`, `not_supported` or anything else."""
+    text = (value or "").strip()
+    if not text or not text[0].isdigit():
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _flag(value: str | None) -> bool:
@@ -183,7 +277,7 @@ def credential_report(ctx: CheckContext) -> CredentialReport:
 
 def _credential_report(response: Mapping[str, Any]) -> CredentialReport:
     return CredentialReport(
-        generated=response.get("GeneratedTime"),
+        generated=_aware(response.get("GeneratedTime")),
         rows=parse_credential_report(response.get("Content") or b""),
     )
 
@@ -248,25 +342,187 @@ def statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [s for s in found if isinstance(s, Mapping)] if isinstance(found, list) else []
 
 
-def _values(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
 def full_admin_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Statements that allow every action on every resource (`Action: "*"` with `Resource: "*"`).
+    """The statements, as written, that on their own allow every action on every resource (for evidence).
 
-    `NotAction` is not counted here: it grants much, but not necessarily everything.
+    `NotAction` is not counted: it grants much, but not necessarily everything.
     """
-    return [
-        s
-        for s in statements(document)
-        if s.get("Effect") == "Allow"
-        and any(a.strip() in ("*", "*:*") for a in _values(s.get("Action")))
-        and any(r.strip() == "*" for r in _values(s.get("Resource")))
-    ]
+    return [s for s in statements(document) if parse_policy({"Statement": [s]}).grants_full_admin()]
 
 
 def allows_full_admin(document: Mapping[str, Any]) -> bool:
-    return bool(full_admin_statements(document))
+    """Some Allow grants "*" on "*" and no Deny in the document cancels it."""
+    return parse_policy(document).grants_full_admin()
+
+
+# -- password policy -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """The account's IAM password policy. Settings IAM leaves out of its answer read as "not required"."""
+
+    minimum_length: int
+    require_uppercase: bool
+    require_lowercase: bool
+    require_symbols: bool
+    require_numbers: bool
+    reuse_prevention: int | None  # None: reuse is not prevented
+    max_age_days: int | None  # None: passwords never expire
+
+
+@collector
+def password_policy(ctx: CheckContext) -> PasswordPolicy | None:
+    """None when the account has no password policy (IAM answers NoSuchEntity)."""
+    response = ctx.call("iam", "GetAccountPasswordPolicy")
+    if response is None:
+        return None
+    policy = response.get("PasswordPolicy", {})
+    return PasswordPolicy(
+        minimum_length=int(policy.get("MinimumPasswordLength") or 0),
+        require_uppercase=bool(policy.get("RequireUppercaseCharacters")),
+        require_lowercase=bool(policy.get("RequireLowercaseCharacters")),
+        require_symbols=bool(policy.get("RequireSymbols")),
+        require_numbers=bool(policy.get("RequireNumbers")),
+        reuse_prevention=int(policy["PasswordReusePrevention"]) if policy.get("PasswordReusePrevention") else None,
+        max_age_days=int(policy["MaxPasswordAge"]) if policy.get("MaxPasswordAge") else None,
+    )
+
+
+# -- MFA devices -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VirtualMfaDevice:
+    serial_number: str
+    user_arn: str  # the ARN of the user it is assigned to; the root user's is arn:<partition>:iam::<account>:root
+
+    @property
+    def assigned_to_root(self) -> bool:
+        return self.user_arn.endswith(":root") or self.serial_number.endswith(":mfa/root-account-mfa-device")
+
+
+@collector
+def assigned_virtual_mfa_devices(ctx: CheckContext) -> tuple[VirtualMfaDevice, ...]:
+    response = ctx.call("iam", "ListVirtualMFADevices", AssignmentStatus="Assigned") or {}
+    return tuple(
+        VirtualMfaDevice(serial_number=d.get("SerialNumber", ""), user_arn=(d.get("User") or {}).get("Arn", ""))
+        for d in response.get("VirtualMFADevices", [])
+    )
+
+
+# -- policies of users, and who holds a managed policy ---------------------------------------------------------
+@collector
+def attached_user_policy_arns(ctx: CheckContext, user_name: str) -> tuple[str, ...]:
+    response = ctx.call("iam", "ListAttachedUserPolicies", UserName=user_name) or {}
+    return tuple(p.get("PolicyArn", "") for p in response.get("AttachedPolicies", []))
+
+
+@collector
+def inline_user_policy_names(ctx: CheckContext, user_name: str) -> tuple[str, ...]:
+    return tuple((ctx.call("iam", "ListUserPolicies", UserName=user_name) or {}).get("PolicyNames", []))
+
+
+@dataclass(frozen=True)
+class PolicyHolder:
+    """A user, group or role a managed policy is attached to."""
+
+    kind: str  # "user" | "group" | "role"
+    name: str
+    arn: str
+
+    @property
+    def resource(self) -> Resource:
+        return Resource(id=self.name, type=f"AWS::IAM::{self.kind.capitalize()}", arn=self.arn, name=self.name)
+
+
+def aws_managed_policy_arn(ctx: CheckContext, name: str) -> str:
+    return f"arn:{ctx.partition}:iam::aws:policy/{name}"
+
+
+@collector
+def policy_holders(ctx: CheckContext, policy_arn: str) -> tuple[PolicyHolder, ...]:
+    """The users, groups and roles a managed policy is attached to (none when the policy does not exist).
+
+    ListEntitiesForPolicy names the entities but gives no ARN; it is built from the account, path and name.
+    """
+    response = ctx.call("iam", "ListEntitiesForPolicy", PolicyArn=policy_arn) or {}
+    holders = []
+    for kind, key, name_key in (("user", "PolicyUsers", "UserName"), ("group", "PolicyGroups", "GroupName"),
+                                ("role", "PolicyRoles", "RoleName")):
+        for entity in response.get(key, []):
+            name, path = entity.get(name_key, ""), entity.get("Path") or "/"
+            holders.append(PolicyHolder(kind, name, f"arn:{ctx.partition}:iam::{ctx.account}:{kind}{path}{name}"))
+    return tuple(holders)
+
+
+# -- server certificates ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ServerCertificate:
+    name: str
+    arn: str
+    certificate_id: str
+    expiration: datetime | None
+
+    @property
+    def resource(self) -> Resource:
+        return Resource(id=self.name, type="AWS::IAM::ServerCertificate", arn=self.arn, name=self.name)
+
+
+@collector
+def server_certificates(ctx: CheckContext) -> tuple[ServerCertificate, ...]:
+    listed = (ctx.call("iam", "ListServerCertificates") or {}).get("ServerCertificateMetadataList", [])
+    return tuple(
+        ServerCertificate(
+            name=c.get("ServerCertificateName", ""),
+            arn=c.get("Arn", ""),
+            certificate_id=c.get("ServerCertificateId", ""),
+            expiration=_aware(c.get("Expiration")),
+        )
+        for c in listed
+    )
+
+
+def _aware(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return _date(value) if isinstance(value, str) else None
+
+
+# -- EC2 instances' roles (CIS 1.18) ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InstanceRoleUse:
+    """An EC2 instance and the instance profile (role) it runs with, if any."""
+
+    instance_id: str
+    region: str
+    arn: str
+    instance_profile_arn: str  # "" when the instance has no instance profile
+    tags: Mapping[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.tags.get("Name", "")
+
+    @property
+    def resource(self) -> Resource:
+        return Resource(id=self.instance_id, type="AWS::EC2::Instance", arn=self.arn, name=self.name,
+                        region=self.region, tags=self.tags)
+
+
+@collector
+def instance_roles(ctx: CheckContext) -> tuple[InstanceRoleUse, ...]:
+    """Instances of the region that are not terminated. The unfiltered DescribeInstances read is the same one
+    the EC2 checks make, so the run's cache answers it once for both."""
+    response = ctx.call("ec2", "DescribeInstances") or {}
+    found = []
+    for reservation in response.get("Reservations", []):
+        owner = reservation.get("OwnerId") or ctx.account
+        for item in reservation.get("Instances", []):
+            if (item.get("State") or {}).get("Name") in ("terminated", "shutting-down"):
+                continue
+            instance_id = item["InstanceId"]
+            found.append(InstanceRoleUse(
+                instance_id=instance_id,
+                region=ctx.region,
+                arn=ctx.arn("ec2", f"instance/{instance_id}", account=owner),
+                instance_profile_arn=(item.get("IamInstanceProfile") or {}).get("Arn", ""),
+                tags={str(t.get("Key")): str(t.get("Value", "")) for t in item.get("Tags") or () if t.get("Key")},
+            ))
+    return tuple(found)
