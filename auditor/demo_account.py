@@ -271,6 +271,7 @@ def seed_demo_account(
     _seed_cloudtrail(seeder, prod, keys)
     for env in (prod, staging):
         _seed_guardduty(seeder, env)
+    _seed_config(seeder, prod, f"{PROJECT}-cloudtrail-{seeder.account}")
     _seed_budgets(seeder)
 
     names = {service: list(items) for service, items in sorted(seeder.created.items())}
@@ -568,8 +569,9 @@ def _seed_s3(seeder: _Seeder, prod: EnvironmentLayout, staging: EnvironmentLayou
         "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
     }]})
 
-    _create_bucket(seeder, f"{PROJECT}-legacy-uploads-{account}", prod.region,
-                   _legacy_tags(f"{PROJECT}-legacy-uploads"))
+    legacy = f"{PROJECT}-legacy-uploads-{account}"
+    s3 = _create_bucket(seeder, legacy, prod.region, _legacy_tags(f"{PROJECT}-legacy-uploads"))
+    s3.put_bucket_acl(Bucket=legacy, ACL="public-read")  # someone once shared it with a partner
 
     trail_bucket = f"{PROJECT}-cloudtrail-{account}"
     s3 = _create_bucket(seeder, trail_bucket, prod.region, _tags(prod.name))
@@ -745,10 +747,25 @@ def _seed_guardduty(seeder: _Seeder, env: EnvironmentLayout) -> None:
     """A detector where the layout asks for one (production); none elsewhere (bad)."""
     if not env.guardduty:
         return
+    features = [{"Name": name, "Status": "ENABLED"} for name in ("S3_DATA_EVENTS", "RDS_LOGIN_EVENTS",
+                                                                 "LAMBDA_NETWORK_LOGS", "EBS_MALWARE_PROTECTION")]
     seeder.client("guardduty", env.region).create_detector(
-        Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES", Tags=_tags(env.name)
+        Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES", Tags=_tags(env.name), Features=features
     )
     seeder.record("guardduty", f"detector/{env.region}")
+
+
+def _seed_config(seeder: _Seeder, env: EnvironmentLayout, bucket: str) -> None:
+    """AWS Config recording every resource type in production (good); nothing in staging (bad)."""
+    config = seeder.client("config", env.region)
+    config.put_configuration_recorder(ConfigurationRecorder={
+        "name": "default",
+        "roleARN": f"arn:aws:iam::{seeder.account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+    })
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    seeder.record("config", f"recorder/{env.region}")
 
 
 def _seed_budgets(seeder: _Seeder) -> None:

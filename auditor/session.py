@@ -92,7 +92,8 @@ class AwsSession:
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
             user_agent_extra=f"aws-audit/{__version__}",
-            max_pool_connections=max(10, config.workers),
+            # Unit threads and fan-out threads can both be waiting on AWS: room for both.
+            max_pool_connections=2 * config.workers + 4,
             # With a custom endpoint (AWS_ENDPOINT_URL: a simulator or a proxy) host prefixes such as
             # s3control's "<account>." would name a host that does not exist.
             inject_host_prefix=not os.environ.get("AWS_ENDPOINT_URL"),
