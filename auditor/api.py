@@ -161,7 +161,7 @@ class ApiCache:
 
     # -- public -----------------------------------------------------------------------------------------------
     def call(
-        self, service: str, operation: str, region: str, *, fresh: bool = False, **params: Any
+        self, service: str, operation: str, /, region: str, *, fresh: bool = False, **params: Any
     ) -> dict[str, Any] | None:
         """The full (all pages) response of a read, `None` when the thing is not configured.
 

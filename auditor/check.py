@@ -119,7 +119,7 @@ class CheckContext:
 
     # -- reading AWS -----------------------------------------------------------------------------------------
     def call(
-        self, service: str, operation: str, region: str | None = None, *, fresh: bool = False, **params: Any
+        self, service: str, operation: str, /, region: str | None = None, *, fresh: bool = False, **params: Any
     ) -> dict[str, Any] | None:
         """A read through the run's shared cache. `None` means "not configured"; see `ApiCache.call`."""
         self.record_actions({iam_action(service, operation)})

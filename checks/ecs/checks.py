@@ -1,19 +1,12 @@
 """ECS checks: clusters and task definitions."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from auditor import Check, CheckContext, Control, Finding, Remediation, Severity
 from auditor.secrets import SecretHit, find_secrets
 
-from .resources import (
-    TaskDefinition,
-    clusters,
-    family_arn,
-    family_resource,
-    latest_task_definition,
-    task_definition_families,
-)
+from .resources import TaskDefinition, clusters, each_latest_task_definition
 
 SECRET_PARAMETERS = ("secrets.key_markers", "secrets.min_entropy", "secrets.min_length")
 
@@ -24,21 +17,6 @@ def _secret_hits(ctx: CheckContext, variables: dict[str, str]) -> list[SecretHit
         markers=ctx.param("secrets.key_markers"),
         min_entropy=float(ctx.param("secrets.min_entropy")),
         min_length=int(ctx.param("secrets.min_length")),
-    )
-
-
-def _each_task_definition(
-    ctx: CheckContext, evaluate_one: Callable[[TaskDefinition], Iterator[Finding]]
-) -> Iterator[Finding]:
-    """Evaluate the latest ACTIVE revision of every family; a family whose read fails is an ERROR on its own."""
-
-    def one(family: str) -> Iterator[Finding]:
-        definition = latest_task_definition(ctx, family)
-        if definition is not None:
-            yield from evaluate_one(definition)
-
-    yield from ctx.each(
-        task_definition_families(ctx), one, resource_of=lambda f: family_resource(f, family_arn(ctx, f), ctx.region)
     )
 
 
@@ -134,7 +112,7 @@ class EcsTaskDefinitionNoPrivilegedContainers(Check):
                     evidence,
                 )
 
-        yield from _each_task_definition(ctx, one)
+        yield from each_latest_task_definition(ctx, one)
 
 
 class EcsTaskDefinitionNoEnvironmentSecrets(Check):
@@ -202,4 +180,4 @@ class EcsTaskDefinitionNoEnvironmentSecrets(Check):
                     {"task_definition": definition.arn, "secret_references": references},
                 )
 
-        yield from _each_task_definition(ctx, one)
+        yield from each_latest_task_definition(ctx, one)
