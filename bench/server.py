@@ -74,8 +74,8 @@ class Counting:
         environ["wsgi.input"] = io.BytesIO(body)
         region, operation = _operation(environ, body)
         fingerprint = hashlib.sha1(
-            "\x1f".join((region, environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
-                         environ.get("QUERY_STRING", ""))).encode() + body
+            "\x1f".join((region, operation, environ.get("HTTP_X_AMZ_TARGET", ""), environ["REQUEST_METHOD"],
+                         environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))).encode() + body
         ).hexdigest()
         time.sleep(self.latency)
         with self._lock:
