@@ -284,3 +284,214 @@ def flow_logs(ctx: CheckContext, resource_id: str) -> list[FlowLog]:
         # Defensive: the filter already selects the resource, but never credit another resource's flow log.
         if item.get("ResourceId", resource_id) == resource_id
     ]
+
+
+# -- network ACLs --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AclEntry:
+    number: int
+    egress: bool
+    action: str  # "allow" or "deny"
+    protocol: str  # "-1" (all), or an IANA number as a string ("6" tcp, "17" udp)
+    cidr: str
+    from_port: int | None
+    to_port: int | None
+
+    def matches(self, port: int, protocols: Collection[str] = ("6", "17")) -> bool:
+        """Whether traffic to `port` over one of `protocols` is decided by this entry."""
+        protocol = self.protocol.lower()
+        if protocol in ALL_PROTOCOLS:
+            return True
+        if {"tcp": "6", "udp": "17"}.get(protocol, protocol) not in protocols:
+            return False
+        if self.from_port is None:
+            return True
+        last = self.to_port if self.to_port is not None else self.from_port
+        return self.from_port <= port <= last
+
+    def evidence(self) -> dict[str, Any]:
+        return {"rule_number": self.number, "action": self.action, "protocol": self.protocol, "cidr": self.cidr,
+                "from_port": self.from_port, "to_port": self.to_port}
+
+
+@dataclass(frozen=True)
+class NetworkAcl:
+    id: str
+    region: str
+    arn: str
+    vpc_id: str
+    is_default: bool
+    subnet_ids: tuple[str, ...]
+    entries: tuple[AclEntry, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        name = self.tags.get("Name", "")
+        kind = "default network ACL" if self.is_default else "network ACL"
+        return f"{kind} {self.id} ({name})" if name else f"{kind} {self.id}"
+
+    @property
+    def resource(self) -> Resource:
+        return Resource(id=self.id, type="AWS::EC2::NetworkAcl", arn=self.arn, name=self.tags.get("Name", ""),
+                        region=self.region, tags=self.tags)
+
+    def internet_decision(self, port: int, source: str) -> AclEntry | None:
+        """The inbound entry that decides traffic from all of `source` (0.0.0.0/0 or ::/0) to `port`.
+
+        Entries are evaluated in rule-number order and the first match wins; entries for narrower ranges do not
+        decide for the whole internet, so they are skipped.
+        """
+        for entry in sorted((e for e in self.entries if not e.egress), key=lambda e: e.number):
+            if entry.cidr == source and entry.matches(port, ("6", "17")):
+                return entry
+        return None
+
+
+def _acl_port(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+@collector
+def network_acls(ctx: CheckContext) -> list[NetworkAcl]:
+    response = ctx.call("ec2", "DescribeNetworkAcls") or {}
+    found = []
+    for item in response.get("NetworkAcls", []):
+        acl_id = item["NetworkAclId"]
+        owner = item.get("OwnerId") or ctx.account
+        entries = tuple(
+            AclEntry(
+                number=int(e.get("RuleNumber", 32767)), egress=bool(e.get("Egress", False)),
+                action=str(e.get("RuleAction", "deny")), protocol=str(e.get("Protocol", "-1")),
+                cidr=str(e.get("CidrBlock") or e.get("Ipv6CidrBlock") or ""),
+                from_port=_acl_port((e.get("PortRange") or {}).get("From")),
+                to_port=_acl_port((e.get("PortRange") or {}).get("To")),
+            )
+            for e in item.get("Entries", [])
+        )
+        found.append(NetworkAcl(
+            id=acl_id, region=ctx.region, arn=ctx.arn("ec2", f"network-acl/{acl_id}", account=owner),
+            vpc_id=str(item.get("VpcId", "")), is_default=bool(item.get("IsDefault", False)),
+            subnet_ids=tuple(str(a["SubnetId"]) for a in item.get("Associations", []) if a.get("SubnetId")),
+            entries=entries, tags=tag_dict(item.get("Tags")),
+        ))
+    return found
+
+
+# -- VPC endpoints, VPN connections, transit gateways --------------------------------------------------------
+@dataclass(frozen=True)
+class VpcEndpoint:
+    id: str
+    vpc_id: str
+    service_name: str
+    endpoint_type: str  # Interface, Gateway, GatewayLoadBalancer
+    state: str
+
+    @property
+    def usable(self) -> bool:
+        return self.state.lower() in ("available", "pending", "pendingacceptance")
+
+
+@collector
+def vpc_endpoints(ctx: CheckContext) -> list[VpcEndpoint]:
+    response = ctx.call("ec2", "DescribeVpcEndpoints") or {}
+    return [
+        VpcEndpoint(id=str(item["VpcEndpointId"]), vpc_id=str(item.get("VpcId", "")),
+                    service_name=str(item.get("ServiceName", "")), endpoint_type=str(item.get("VpcEndpointType", "")),
+                    state=str(item.get("State", "")))
+        for item in response.get("VpcEndpoints", [])
+    ]
+
+
+@dataclass(frozen=True)
+class VpnTunnel:
+    outside_ip: str
+    status: str  # UP or DOWN (VgwTelemetry)
+    logging_enabled: bool  # TunnelOptions[].LogOptions.CloudWatchLogOptions.LogEnabled
+    log_group: str
+
+
+@dataclass(frozen=True)
+class VpnConnection:
+    id: str
+    region: str
+    arn: str
+    state: str
+    tunnels: tuple[VpnTunnel, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        name = self.tags.get("Name", "")
+        return f"{self.id} ({name})" if name else self.id
+
+    @property
+    def resource(self) -> Resource:
+        return Resource(id=self.id, type="AWS::EC2::VPNConnection", arn=self.arn, name=self.tags.get("Name", ""),
+                        region=self.region, tags=self.tags)
+
+
+@collector
+def vpn_connections(ctx: CheckContext) -> list[VpnConnection]:
+    """Site-to-Site VPN connections that exist (not deleted or being deleted).
+
+    Only the fields below are read: the response also carries the customer gateway configuration, with the
+    tunnels' pre-shared keys, which never leaves this function.
+    """
+    response = ctx.call("ec2", "DescribeVpnConnections") or {}
+    found = []
+    for item in response.get("VpnConnections", []):
+        state = str(item.get("State", ""))
+        if state in ("deleted", "deleting"):
+            continue
+        telemetry = {str(t.get("OutsideIpAddress", "")): str(t.get("Status", "")) for t in item.get("VgwTelemetry", [])}
+        options = {str(t.get("OutsideIpAddress", "")): t for t in (item.get("Options") or {}).get("TunnelOptions", [])}
+        tunnels = []
+        for ip in dict.fromkeys([*telemetry, *options]):
+            logs = ((options.get(ip) or {}).get("LogOptions") or {}).get("CloudWatchLogOptions") or {}
+            tunnels.append(VpnTunnel(ip, telemetry.get(ip, "UNKNOWN"), bool(logs.get("LogEnabled", False)),
+                                     str(logs.get("LogGroupArn", ""))))
+        connection_id = item["VpnConnectionId"]
+        found.append(VpnConnection(id=connection_id, region=ctx.region,
+                                   arn=ctx.arn("ec2", f"vpn-connection/{connection_id}"), state=state,
+                                   tunnels=tuple(tunnels), tags=tag_dict(item.get("Tags"))))
+    return found
+
+
+@dataclass(frozen=True)
+class TransitGateway:
+    id: str
+    region: str
+    arn: str
+    state: str
+    auto_accept_shared_attachments: bool
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        name = self.tags.get("Name", "")
+        return f"{self.id} ({name})" if name else self.id
+
+    @property
+    def resource(self) -> Resource:
+        return Resource(id=self.id, type="AWS::EC2::TransitGateway", arn=self.arn, name=self.tags.get("Name", ""),
+                        region=self.region, tags=self.tags)
+
+
+@collector
+def transit_gateways(ctx: CheckContext) -> list[TransitGateway]:
+    response = ctx.call("ec2", "DescribeTransitGateways") or {}
+    found = []
+    for item in response.get("TransitGateways", []):
+        state = str(item.get("State", ""))
+        if state in ("deleted", "deleting"):
+            continue
+        gateway_id = item["TransitGatewayId"]
+        found.append(TransitGateway(
+            id=gateway_id, region=ctx.region,
+            arn=str(item.get("TransitGatewayArn") or ctx.arn("ec2", f"transit-gateway/{gateway_id}")),
+            state=state,
+            auto_accept_shared_attachments=(item.get("Options") or {}).get("AutoAcceptSharedAttachments") == "enable",
+            tags=tag_dict(item.get("Tags")),
+        ))
+    return found

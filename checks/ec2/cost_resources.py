@@ -1,0 +1,115 @@
+"""What the EC2 cost checks need beyond `resources.py`: volume types and sizes, snapshot ages and sizes, and the
+snapshots the account's AMIs use. The reads are the same as the security checks' (shared through the memo)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from auditor import CheckContext, Resource, collector
+
+from .resources import tag_dict
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+@dataclass(frozen=True)
+class EbsVolume:
+    id: str
+    region: str
+    arn: str
+    volume_type: str
+    size_gib: int
+    iops: int
+    state: str  # creating | available | in-use | deleting | deleted | error
+    attached_to: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        name = self.tags.get("Name", "")
+        return f"{self.id} ({name})" if name else self.id
+
+    @property
+    def resource(self) -> Resource:
+        return Resource(id=self.id, type="AWS::EC2::Volume", arn=self.arn, name=self.tags.get("Name", ""),
+                        region=self.region, tags=self.tags)
+
+
+@collector
+def ebs_volumes(ctx: CheckContext) -> list[EbsVolume]:
+    response = ctx.call("ec2", "DescribeVolumes") or {}
+    return [
+        EbsVolume(
+            id=str(item["VolumeId"]), region=ctx.region, arn=ctx.arn("ec2", f"volume/{item['VolumeId']}"),
+            volume_type=str(item.get("VolumeType", "")), size_gib=int(item.get("Size", 0) or 0),
+            iops=int(item.get("Iops", 0) or 0), state=str(item.get("State", "")),
+            attached_to=tuple(str(a.get("InstanceId", "")) for a in item.get("Attachments") or []
+                              if a.get("State", "attached") in ("attaching", "attached")),
+            tags=tag_dict(item.get("Tags")),
+        )
+        for item in response.get("Volumes", [])
+    ]
+
+
+@dataclass(frozen=True)
+class EbsSnapshot:
+    id: str
+    region: str
+    arn: str
+    volume_id: str
+    volume_size_gib: int
+    started: datetime | None
+    description: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        name = self.tags.get("Name", "")
+        return f"{self.id} ({name})" if name else self.id
+
+    @property
+    def resource(self) -> Resource:
+        return Resource(id=self.id, type="AWS::EC2::Snapshot", arn=self.arn, name=self.tags.get("Name", ""),
+                        region=self.region, tags=self.tags)
+
+
+@collector
+def ebs_snapshots(ctx: CheckContext) -> list[EbsSnapshot]:
+    """The account's own completed snapshots (the same read as `resources.owned_snapshots`)."""
+    response = ctx.call("ec2", "DescribeSnapshots", OwnerIds=["self"]) or {}
+    found = []
+    for item in response.get("Snapshots", []):
+        if str(item.get("OwnerId", ctx.account)) != ctx.account:
+            continue
+        snapshot_id = str(item["SnapshotId"])
+        found.append(EbsSnapshot(
+            id=snapshot_id, region=ctx.region, arn=ctx.arn("ec2", f"snapshot/{snapshot_id}", account=""),
+            volume_id=str(item.get("VolumeId", "")), volume_size_gib=int(item.get("VolumeSize", 0) or 0),
+            started=_timestamp(item.get("StartTime")), description=str(item.get("Description", "")),
+            tags=tag_dict(item.get("Tags")),
+        ))
+    return found
+
+
+@collector
+def ami_snapshot_ids(ctx: CheckContext) -> dict[str, str]:
+    """snapshot id -> id of an AMI the account owns that uses it (its block device mappings)."""
+    response = ctx.call("ec2", "DescribeImages", Owners=["self"]) or {}
+    used: dict[str, str] = {}
+    for image in response.get("Images", []):
+        for mapping in image.get("BlockDeviceMappings") or []:
+            snapshot_id = (mapping.get("Ebs") or {}).get("SnapshotId")
+            if snapshot_id:
+                used.setdefault(str(snapshot_id), str(image.get("ImageId", "")))
+    return used
