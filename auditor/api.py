@@ -67,6 +67,7 @@ IAM_PREFIX = {
     "logs": "logs",
     "stepfunctions": "states",
     "efs": "elasticfilesystem",
+    "accessanalyzer": "access-analyzer",
 }
 # (service, operation) -> IAM action name, where the action is not named after the operation.
 IAM_ACTION = {

@@ -16,7 +16,13 @@ from .errors import AuditError
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
 # Checks that read an API the simulator (moto) does not implement, with the API. On a real account they run like
 # any other; the demo leaves them out and says so, rather than show ERROR rows a real account would not have.
-SIMULATOR_GAPS: dict[str, str] = {}
+SIMULATOR_GAPS: dict[str, str] = {
+    "iam_access_analyzer_enabled": "access-analyzer:ListAnalyzers",
+    "ec2_ebs_volume_backup_plan_covered": "backup:ListProtectedResources",
+    "rds_instance_backup_plan_covered": "backup:ListProtectedResources",
+    "vpc_client_vpn_connection_logging_enabled": "ec2:DescribeClientVpnEndpoints",
+    "vpc_block_public_access_enabled": "ec2:DescribeVpcBlockPublicAccessOptions",
+}
 _ENV = {
     "AWS_ACCESS_KEY_ID": "demo-access-key",
     "AWS_SECRET_ACCESS_KEY": "demo-secret-key",

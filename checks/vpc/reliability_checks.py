@@ -76,7 +76,8 @@ class VpcNatGatewayPerAvailabilityZone(Check):
     """The seed guide gives production a NAT gateway in every Availability Zone: a private subnet that sends its
     internet traffic to a NAT gateway in another zone loses outbound access when that zone fails, and pays
     cross-zone data transfer meanwhile. Each production VPC whose private subnets route 0.0.0.0/0 to NAT gateways
-    fails when any of those subnets uses a gateway outside its own zone (or one that no longer exists). Outside
+    fails when any of those subnets uses a gateway outside its own zone (a gateway that no longer exists or has
+    failed is reported by vpc_private_subnet_nat_gateway_available, not here). Outside
     production one shared NAT gateway is the guide's cost saving and passes. An unknown environment (no tag, no
     --environment) is judged as production, the safer side for availability, and the finding says so."""
 
@@ -118,11 +119,11 @@ class VpcNatGatewayPerAvailabilityZone(Check):
                 zone = net.subnets[subnet_id].availability_zone
                 nat = net.nat_gateways.get(nat_id)
                 nat_subnet = net.subnets.get(nat.subnet_id) if nat else None
-                nat_zone = nat_subnet.availability_zone if nat_subnet else None
-                if nat is None or not nat.available or nat_zone != zone:
+                if nat_subnet is None:  # a gateway that is gone: vpc_private_subnet_nat_gateway_available says so
+                    continue
+                if nat_subnet.availability_zone != zone:
                     crossing.append({"subnet_id": subnet_id, "subnet_zone": zone, "nat_gateway_id": nat_id,
-                                     "nat_gateway_zone": nat_zone,
-                                     "nat_gateway_state": nat.state if nat else "missing"})
+                                     "nat_gateway_zone": nat_subnet.availability_zone})
             evidence: dict[str, Any] = {
                 **env.evidence(), "nat_routed_subnets": len(set(pairs)),
                 "nat_gateways": sorted({nat for _, nat in pairs}), "subnets_without_zonal_nat_gateway": crossing,
