@@ -106,6 +106,7 @@ ABSENT_BY_OPERATION: dict[tuple[str, str], frozenset[str]] = {
     # An AWS managed policy missing from a partition (AWSCloudShellFullAccess): nobody can hold it.
     ("iam", "ListEntitiesForPolicy"): frozenset({"NoSuchEntity"}),
     ("lambda", "GetPolicy"): frozenset({"ResourceNotFoundException"}),
+    ("securityhub", "DescribeHub"): frozenset({"InvalidAccessException"}),  # "not subscribed to Security Hub"
     ("lambda", "GetFunctionUrlConfig"): frozenset({"ResourceNotFoundException"}),
     # No asynchronous invocation settings on the function (or it was deleted after ListFunctions).
     ("lambda", "GetFunctionEventInvokeConfig"): frozenset({"ResourceNotFoundException"}),

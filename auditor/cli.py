@@ -331,7 +331,10 @@ def coverage_command(framework: str, control_services: tuple[str, ...], automate
         return
     table = [[r.id, r.assessment, ", ".join(r.checks) or "-- none --", r.title[:70]] for r in rows]
     click.echo(tabulate(table, headers=["control", "level", "checks", "title"], disable_numparse=True))
-    click.echo(f"\n{framework}: {covered} of {len(rows)} controls implemented")
+    if only_missing:
+        click.echo(f"\n{framework}: {len(rows)} control(s) without a check")
+    else:
+        click.echo(f"\n{framework}: {covered} of {len(rows)} controls implemented")
 
 
 ENGINE_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
@@ -347,5 +350,5 @@ def least_privilege_policy(checks: list[Any]) -> dict[str, Any]:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-from .deploy.cli import register as _register_deploy_commands  # noqa: E402
+from .deploy.cli import register as _register_deploy_commands  # noqa: E402, I001
 _register_deploy_commands(main)
