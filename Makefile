@@ -29,6 +29,7 @@ test: $(VENV)/.installed-test
 # Benchmarks (not tests): audit simulated accounts of 100, 1,000 and 10,000 resources behind 50 ms of latency.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run $(ARGS)
+	$(BIN)/python -m bench.html_bench
 
 lint: $(VENV)/.installed-lint
 	$(BIN)/ruff check auditor checks reports tests

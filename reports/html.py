@@ -122,20 +122,27 @@ def _tile(cls: str, data: str, n: int, label: str) -> str:
 
 STATUS_CODES = {Status.FAIL: 0, Status.ERROR: 1, Status.PASS: 2}  # the page's STATUSES, in this order
 MUTED, NEW = 1, 2  # finding record flags
+_MARKS = "\x01\x02\x03"  # in a message template: the resource's name, id and region
+_HAS_MARK = re.compile("[\x01-\x03]")
 
 
 def page_document(run: AuditRun) -> dict[str, Any]:
-    """The findings as the page reads them (see the template for the record layout); lossless for what it shows.
+    """The findings as the page reads them; lossless for what the page shows (the finding ids are left out).
 
-    A finding record: [check, status, flags, region, account, resource type, resource id, name ("" = the id),
-    arn (a number n = strings[n] + the id), message, evidence, tags, mute reason]; trailing empty values are left
-    off. region, account, type and mute reason are indexes into `strings`. `check` indexes `checks`: one entry per
-    distinct (check id, title, service, severity, category, compliance, remediation), usually one per check.
+    `strings` holds every repeated string once; the numbers below marked * are indexes into it.
+    - `checks`: one entry per distinct (check id, title, service, severity, category, compliance, remediation) of
+      the findings, usually one per check, with the check's risk.
+    - `resources`: [region*, account*, type*, id, name (0: the id), arn (a number n: strings[n] + the id), tags].
+    - `findings`: [check, status (FAIL, ERROR, PASS = 0, 1, 2), flags (MUTED | NEW), resource, message (a number:
+      a template* whose \x01 \x02 \x03 stand for the resource's name, id and region), evidence ([key*, value*
+      or [a non-string value], ...]), mute reason*]. Trailing empty values are left off.
     """
     risks = {c.id: c.risk for c in run.checks}
     strings: dict[str, int] = {}
     variants: dict[tuple[Any, ...], int] = {}
     checks: list[dict[str, Any]] = []
+    resources: dict[tuple[Any, ...], int] = {}
+    resource_records: list[list[Any]] = []
 
     def intern(value: str) -> int:
         return strings.setdefault(value, len(strings))
@@ -154,26 +161,46 @@ def page_document(run: AuditRun) -> dict[str, Any]:
             })
         return variants[key]
 
+    def resource_of(f: Finding) -> int:
+        r = f.resource
+        key = (f.region, f.account, r.type, r.id, r.name, r.arn, tuple(r.tags.items()))
+        if key not in resources:
+            resources[key] = len(resource_records)
+            arn = intern(r.arn[: -len(r.id)]) if r.id and len(r.arn) > len(r.id) and r.arn.endswith(r.id) else r.arn
+            name = 0 if r.id and r.name == r.id else r.name
+            record = [intern(f.region), intern(f.account), intern(r.type), r.id, name, arn, dict(r.tags)]
+            resource_records.append(record if r.tags else record[:-1])
+        return resources[key]
+
+    def message_of(f: Finding) -> str | int:
+        values = (f.resource.name, f.resource.id, f.region)
+        message = f.message
+        if _HAS_MARK.search("".join((message, *values))):
+            return message
+        for value, mark in sorted(zip(values, _MARKS, strict=True), key=lambda pair: -len(pair[0])):
+            if value:
+                message = message.replace(value, mark)
+        return intern(message)
+
     new = run.new_findings
     records = []
     for f in run.findings:
-        r = f.resource
-        arn: str | int = r.arn
-        if r.id and len(r.arn) > len(r.id) and r.arn.endswith(r.id):
-            arn = intern(r.arn[: -len(r.id)])
         flags = (MUTED if f.muted else 0) | (NEW if new is not None and f.id in new else 0)
-        record = [check_of(f), STATUS_CODES[f.status], flags, intern(f.region), intern(f.account), intern(r.type),
-                  r.id, "" if r.name == r.id else r.name, arn, f.message, dict(f.evidence), dict(r.tags),
+        evidence: list[Any] = []
+        for key, value in f.evidence.items():
+            evidence += [intern(key), intern(value) if isinstance(value, str) else [value]]
+        record = [check_of(f), STATUS_CODES[f.status], flags, resource_of(f), message_of(f), evidence,
                   intern(f.mute_reason) if f.mute_reason else ""]
-        while len(record) > 9 and not record[-1]:
+        while len(record) > 5 and not record[-1]:
             record.pop()
         records.append(record)
     return {
         "format": 1,
+        "account": run.account,
         "regions": list(run.regions),
-        "baseline": new is not None,
         "checks": checks,
         "strings": list(strings),
+        "resources": resource_records,
         "findings": records,
     }
 
@@ -202,14 +229,14 @@ def _summary(run: AuditRun, summary: dict[str, Any]) -> str:
     sev_tiles = "".join(
         _tile(f"sev-{s.value}", f'data-sev="{s.value}"', fail_by_severity[s.value], s.value) for s in reversed(Severity)
     )
-    widest = max((sum(c.values()) for part in ("by_service", "by_category") for c in summary[part].values()),
-                 default=0)
+    widest = {part: max((sum(c.values()) for c in summary[part].values()), default=0)
+              for part in ("by_service", "by_category")}
     services = _table(
         "By service (muted findings not counted)",
         ["Service", *statuses, ""],
         (
             [f'<button type="button" class="linkish" data-service="{_text(name)}">{_text(name)}</button>',
-             *(_count(counts[s]) for s in statuses), _status_bar(counts, widest)]
+             *(_count(counts[s]) for s in statuses), _status_bar(counts, widest["by_service"])]
             for name, counts in summary["by_service"].items()
         ),
     )
@@ -217,7 +244,7 @@ def _summary(run: AuditRun, summary: dict[str, Any]) -> str:
         "By category",
         ["Category", *statuses, ""],
         ([f'<button type="button" class="linkish" data-category="{_text(name)}">{_text(name)}</button>',
-          *(_count(counts[s]) for s in statuses), _status_bar(counts, widest)]
+          *(_count(counts[s]) for s in statuses), _status_bar(counts, widest["by_category"])]
          for name, counts in summary["by_category"].items()),
     )
     errors = totals["ERROR"]

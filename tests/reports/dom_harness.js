@@ -1,6 +1,6 @@
 // Runs the HTML report's script against a tiny fake DOM under node, drives its controls and prints what it built.
 // usage: node dom_harness.js report.html '{"statuses": ["FAIL","ERROR","PASS"], "muted": true, "expand": true,
-//                                          "search": "text", "more": true}'
+//                                          "search": "text", "more": true, "view": "resource"}'
 // Any use of innerHTML / outerHTML / insertAdjacentHTML / document.write throws, so the test fails on it.
 "use strict";
 const fs = require("fs");
@@ -79,6 +79,7 @@ const flush = () => { while (timers.length) timers.shift()(); };
 function walk(node, fn) { fn(node); (node.childNodes || []).forEach((c) => walk(c, fn)); }
 function findAll(root, pred) { const out = []; walk(root, (n) => { if (pred(n)) out.push(n); }); return out; }
 
+if (options.view) findAll(byId["f-view"], (n) => n.textContent === "by " + options.view)[0].fire("click");
 const chips = findAll(byId["f-status"], (n) => n.tagName === "BUTTON");
 if (options.statuses) {
   for (const chip of chips) {

@@ -10,10 +10,11 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from auditor.models import Remediation
-from reports.html import HtmlReporter, embed_json
-from reports.json_report import report_document
+from reports.html import HtmlReporter, embed_json, page_document
 
 from .conftest import HOSTILE
 
@@ -36,6 +37,37 @@ def embedded(html: str) -> str:
 
 def outside_data(html: str) -> str:
     return DATA.sub("", html)
+
+
+def expand(doc: dict) -> list[dict]:
+    """The findings of the page's compact document, as Finding.to_dict() has them (without the id): what the page's
+    script reads, decoded independently (the layout is documented on reports.html.page_document)."""
+    strings, out = doc["strings"], []
+    for record in doc["findings"]:
+        check, status, flags, res, message, evidence, mute = (record + [[], ""])[:7]
+        c = doc["checks"][check]
+        region, account, rtype, rid, name, arn, tags = (doc["resources"][res] + [{}])[:7]
+        region, account, name = strings[region], strings[account], rid if name == 0 else name
+        if isinstance(message, int):
+            marks = dict(zip("\x01\x02\x03", (name, rid, region), strict=True))
+            message = re.sub("[\x01-\x03]", lambda m, marks=marks: marks[m.group()], strings[message])
+        out.append({
+            "check_id": c["id"], "title": c["title"], "service": c["service"], "severity": c["severity"],
+            "category": c["category"], "status": ["FAIL", "ERROR", "PASS"][status], "message": message,
+            "resource": {"arn": strings[arn] + rid if isinstance(arn, int) else arn, "id": rid,
+                         "type": strings[rtype], "name": name, "tags": tags},
+            "region": region, "account": account,
+            "evidence": {strings[k]: strings[v] if isinstance(v, int) else v[0]
+                         for k, v in zip(evidence[::2], evidence[1::2], strict=True)},
+            "compliance": [{"framework": f, "id": i} for f, i in c["compliance"]],
+            "remediation": c["remediation"], "muted": bool(flags & 1), "mute_reason": strings[mute] if mute else "",
+            **({"new": bool(flags & 2)} if doc.get("baseline") else {}),
+        })
+    return out
+
+
+def expected(run) -> list[dict]:
+    return [{k: v for k, v in f.to_dict().items() if k != "id"} for f in run.findings]
 
 
 class _Tags(HTMLParser):
@@ -85,12 +117,49 @@ def test_content_security_policy_allows_only_the_page_script(sample_run):
     assert "default-src 'none'" in csp
 
 
-def test_embedded_json_is_exactly_the_report_document(sample_run):
+def test_embedded_document_holds_every_finding_losslessly(sample_run):
     text = embedded(render(sample_run))
     for raw in ("<", ">", "&", "\u2028", "\u2029", "\u202e"):
         assert raw not in text
     assert "\\u003c" in text  # the hostile strings are there, escaped
-    assert json.loads(text) == report_document(sample_run)
+    doc = json.loads(text)
+    assert doc == page_document(sample_run)
+    assert expand(doc) == expected(sample_run)
+    assert {c["id"]: c["risk"] for c in doc["checks"]} == {
+        "s3_bucket_public_access_blocked": "Risk text.", "guardduty_detector_enabled": "Risk text."}
+
+
+def test_new_and_muted_findings_are_flagged(sample_run):
+    (one,) = [f for f in sample_run.findings if f.resource.id == "bucket-one"]
+    doc = page_document(replace(sample_run, new_findings=frozenset({one.id})))
+    assert [r[2] for r in doc["findings"]] == [2, 0, 0, 1, 0]  # bucket-one is new, bucket-muted muted
+    assert [r[2] for r in page_document(sample_run)["findings"]] == [0, 0, 0, 1, 0]
+
+
+def test_each_checks_text_is_embedded_once_whatever_the_number_of_findings(sample_run):
+    (one,) = [f for f in sample_run.findings if f.resource.id == "bucket-one"]
+    many = tuple(replace(one, resource=replace(one.resource, id=f"b{n}", arn=f"arn:aws:s3:::b{n}", name=f"b{n}"),
+                         message=f"{one.check_id} on b{n}.") for n in range(2000))
+    run = replace(sample_run, findings=many)
+    text = embedded(render(run))
+    assert text.count("Block public access.") == 1 and text.count("Risk text.") == 1
+    assert text.count("us-east-1") == 2 and text.count("AWS::S3::Bucket") == 1  # interned (run regions + table)
+    assert len(text) / len(many) < 60  # a finding, its resource and its evidence value: ~40 bytes
+    assert expand(json.loads(text)) == expected(run)
+
+
+_text = st.text(st.sampled_from("ab-\x01\x02\x03<é\u202e"), max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rid=_text, name=_text, region=_text, message=_text, arn=_text, evidence=_text)
+def test_message_templates_and_arn_prefixes_decode_to_the_original(sample_run, rid, name, region, message, arn,
+                                                                     evidence):
+    (one,) = [f for f in sample_run.findings if f.resource.id == "bucket-one"]
+    finding = replace(one, region=region, message=f"{message}{name}{rid}{region}{message}", evidence={evidence: 1},
+                      resource=replace(one.resource, id=rid, name=name, arn=arn + rid, tags={name: rid}))
+    run = replace(sample_run, findings=(finding, replace(finding, message=message, evidence={"k": evidence})))
+    assert expand(json.loads(embed_json(page_document(run)))) == expected(run)
 
 
 def test_embed_json_cannot_end_the_script_element():
@@ -111,7 +180,7 @@ def test_hostile_strings_never_appear_raw(sample_run):
         # "onerror=" survives only as text (escaped, or inside a JSON string): no element gets such an attribute.
         assert [t for t, attrs in tags(html) if any(a.startswith("on") for a in attrs)] == []
         assert [t for t, _ in tags(html)].count("script") == 2
-        assert json.loads(embedded(html)) == report_document(run)
+        assert expand(json.loads(embedded(html))) == expected(run)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in outside_data(render(hostile_run))
 
 
@@ -123,10 +192,11 @@ def test_javascript_url_is_never_a_link(sample_run):
 
 
 def test_a_value_that_looks_like_a_placeholder_is_not_expanded(sample_run):
-    run = replace(sample_run, caller_arn="@@REPORT_DATA@@ @@SUMMARY@@")
+    run = replace(sample_run, caller_arn="@@REPORT_DATA@@ @@SUMMARY@@", account="@@HEADER@@")
     html = render(run)
     assert len(DATA.findall(html)) == 1
-    assert json.loads(embedded(html))["run"]["caller_arn"] == "@@REPORT_DATA@@ @@SUMMARY@@"
+    assert json.loads(embedded(html))["account"] == "@@HEADER@@"
+    assert "<dd>@@REPORT_DATA@@ @@SUMMARY@@</dd>" in html
 
 
 def test_header_shows_account_and_run_details(sample_run):
@@ -154,6 +224,18 @@ def test_summary_shows_counts_errors_and_muted(sample_run):
     assert "1 finding(s) muted" in summary
     assert "<code>guardduty:ListDetectors</code>" in summary and "<code>AccessDenied</code>" in summary
     assert 'data-service="rds"' in summary  # a check that found nothing still shows its service
+
+
+def test_summary_shows_compliance_per_framework_and_inline_charts(sample_run):
+    summary = render(sample_run).split('id="summary-h"', 1)[1].split('id="findings-h"', 1)[0]
+    fsbp = summary.split("AWS Foundational Security Best Practices", 1)[1].split("</tr>", 1)[0]
+    # all three checks declare aws-fsbp S3.8: PASS 1, FAIL 2 (the muted FAIL and the ERROR are not evaluated)
+    assert '<span class="score">33%</span>' in fsbp and "1 of 3 passed" in fsbp
+    assert "1 of 123 (1%)" in fsbp  # catalogue controls with a check in this run
+    cis = summary.split("CIS AWS Foundations Benchmark v4.0.1", 1)[1].split("</tr>", 1)[0]
+    assert "nothing evaluated" in cis and "0 of 64 (0%)" in cis
+    assert summary.count("<svg") >= 10 and "xmlns" not in summary  # drawn inline, nothing to fetch
+    assert '<rect class="st-FAIL" x="0.00" width="50.00" height="10"><title>FAIL 2, ERROR 1, PASS 1</title>' in summary
 
 
 def test_summary_says_so_when_everything_could_be_read(sample_run):
@@ -221,6 +303,19 @@ def test_only_https_aws_documentation_becomes_a_link(sample_run, tmp_path):
         page = drive(tmp_path, run, statuses=["FAIL", "ERROR", "PASS"], muted=True, expand=True)
         assert page["links"] == [], url
         assert url in page["text"]
+
+
+@needs_node
+def test_by_resource_view_shows_a_resource_with_all_its_findings(sample_run, tmp_path):
+    (gd_error,) = [f for f in sample_run.findings if f.status.value == "ERROR"]
+    (one,) = [f for f in sample_run.findings if f.resource.id == "bucket-one"]
+    extra = replace(gd_error, status=one.status, resource=one.resource, region=one.region, message="gd on one.")
+    run = replace(sample_run, findings=sample_run.findings + (extra,))
+    page = drive(tmp_path, run, view="resource", expand=True)
+    assert page["status_line"] == "3 findings on 2 resources match."
+    assert (page["groups"], page["rows"]) == (2, 3)
+    assert "guardduty_detector_enabled title" in page["text"] and "gd on one." in page["text"]
+    assert "Owner=" in page["text"] and "<script>alert(1)</script>" in page["text"]
 
 
 @needs_node
