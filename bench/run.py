@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,8 @@ def _high_water_kb(pid: int) -> int:
 
 def measure(size: int, latency: float, workers: int, throttle_rate: float = 0.0) -> Result:
     with SimulatedAws(latency=latency, throttle_rate=throttle_rate) as aws, tempfile.TemporaryDirectory() as tmp:
+        # moto keeps its state per process: start every size from an empty account.
+        urllib.request.urlopen(urllib.request.Request(f"{aws.url}/moto-api/reset", method="POST")).read()
         session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name=REGIONS[0])
         t0 = time.perf_counter()
         seeded = seed(session, aws.url, size, REGIONS)
