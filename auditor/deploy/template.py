@@ -1,0 +1,447 @@
+"""The CloudFormation template of a deployed aws-audit: built here, in the package, from the deploy options.
+
+What the stack holds, and why it looks the way it does (the report bucket and the function follow the same guide the
+checks hold every other account to):
+
+- a customer-managed KMS key (rotation on) for the reports, the log group and the topic;
+- the report bucket: KMS encryption with a bucket key, versioning, every public access block, objects owned by the
+  bucket owner (no ACLs), a TLS-only bucket policy, lifecycle to STANDARD_IA then GLACIER and expiry after a
+  year, noncurrent versions expired, events to EventBridge, Object Lock (GOVERNANCE, 30 days); bucket and key are
+  retained when the stack is deleted (reports outlive it);
+- the execution role: the AWS managed SecurityAudit and ViewOnlyAccess policies — or, with least privilege, exactly
+  the policy `aws-audit permissions` prints — plus writing under its own account's prefix in its own bucket,
+  publishing to its topic, its failed-run queue, its own log group and X-Ray, and nothing else;
+- the function (Python 3.12, arm64, 900 s, X-Ray Active, reserved concurrency), its log group with retention, and
+  an encrypted queue that keeps a run that failed after Lambda's retry (its on-failure destination);
+- an EventBridge schedule; with fan-out, a Step Functions state machine the schedule starts instead.
+
+Metrics are CloudWatch Embedded Metric Format lines written to the function's log (the `metrics` report format),
+so the role needs no cloudwatch:PutMetricData.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import Severity
+
+RUNTIME = "python3.12"
+ARCHITECTURE = "arm64"
+TIMEOUT_SECONDS = 900
+LOG_RETENTION_DAYS = 365
+OBJECT_LOCK_DAYS = 30
+REPORT_RETENTION_DAYS = 365  # the seed guide's expiration; latest.json is rewritten by every run
+HANDLER = "auditor.lambda_handler.handler"
+MANAGED_READ_POLICIES = ("SecurityAudit", "job-function/ViewOnlyAccess")
+MAP_CONCURRENCY = 10
+FUNCTION_ARN = "${FunctionArn}"  # placeholder in the state machine definition
+REPORT_PREFIX = "${AWS::AccountId}/"  # the function writes only under its own account's prefix
+
+Json = dict[str, Any]
+
+
+def memory_for_workers(workers: int) -> int:
+    """Lambda gives CPU and network in proportion to memory; the audit is I/O bound threads, ~64 MB per worker."""
+    return max(1024, min(10240, 64 * workers))
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    stack_name: str = "aws-audit"
+    schedule: str = "rate(1 day)"
+    bucket_name: str | None = None  # default: aws-audit-reports-<account>-<region>
+    notify_email: str | None = None  # creates a topic with an email subscription
+    sns_topic_arn: str | None = None  # or publish to an existing topic
+    fail_on: Severity = Severity.HIGH
+    least_privilege_policy: Json | None = None  # None: the AWS managed SecurityAudit and ViewOnlyAccess policies
+    fan_out: bool = False
+    org_role_name: str | None = None  # with fan-out: also audit the organization's accounts through this role
+    regions: tuple[str, ...] = ()  # empty: every region enabled for the account
+    services: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+    exclude_checks: tuple[str, ...] = ()
+    workers: int = 16
+    reserved_concurrency: int | None = None  # default: 1, or the Map concurrency + 2 with fan-out
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.notify_email and self.sns_topic_arn:
+            raise ValueError("--notify-email and --sns-topic exclude each other")
+        if self.org_role_name and not self.fan_out:
+            raise ValueError("auditing an organization's accounts needs --fan-out")
+
+    @property
+    def concurrency(self) -> int:
+        if self.reserved_concurrency is not None:
+            return self.reserved_concurrency
+        return MAP_CONCURRENCY + 2 if self.fan_out else 1
+
+
+def _sub(text: str) -> Json:
+    return {"Fn::Sub": text}
+
+
+def _arn(resource: str) -> Json:
+    return {"Fn::GetAtt": [resource, "Arn"]}
+
+
+def _ref(name: str) -> Json:
+    return {"Ref": name}
+
+
+def _policy(*statements: Json) -> Json:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _trust(service: str) -> Json:
+    return _policy({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId")}}})
+
+
+def _tags(options: StackOptions) -> list[Json]:
+    tags = {"Project": "aws-audit", "ManagedBy": "aws-audit deploy", "Stack": options.stack_name, **options.tags}
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def state_machine_definition() -> Json:
+    """Plan the shards, audit each (retried; a shard that still fails is caught and passed on as a failure, so
+    it becomes ERROR rows), then aggregate. FUNCTION_ARN is replaced by the function's ARN in the template."""
+    invoke = "arn:aws:states:::lambda:invoke"
+    retry_transient = {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException",
+                                       "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+                       "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2.0, "JitterStrategy": "FULL"}
+    retry_all = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 30, "MaxAttempts": 2, "BackoffRate": 2.0,
+                 "JitterStrategy": "FULL"}
+    return {
+        "Comment": "aws-audit fan-out: one invocation per (account, region) shard, then one aggregation",
+        "StartAt": "Plan",
+        "States": {
+            "Plan": {
+                "Type": "Task", "Resource": invoke,
+                "Parameters": {"FunctionName": FUNCTION_ARN,
+                               "Payload": {"mode": "plan", "run_id.$": "$$.Execution.Name"}},
+                "ResultSelector": {"run_id.$": "$.Payload.run_id", "shards.$": "$.Payload.shards"},
+                "Retry": [retry_transient, retry_all],
+                "Next": "Shards",
+            },
+            "Shards": {
+                "Type": "Map", "ItemsPath": "$.shards", "MaxConcurrency": MAP_CONCURRENCY,
+                "ItemSelector": {"run_id.$": "$.run_id", "shard.$": "$$.Map.Item.Value"},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "AuditShard",
+                    "States": {
+                        "AuditShard": {
+                            "Type": "Task", "Resource": invoke,
+                            "Parameters": {"FunctionName": FUNCTION_ARN,
+                                           "Payload": {"mode": "shard", "run_id.$": "$.run_id",
+                                                       "shard.$": "$.shard"}},
+                            "ResultSelector": {"shard.$": "$.Payload.shard", "key.$": "$.Payload.key"},
+                            "Retry": [retry_transient, retry_all],
+                            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                       "Next": "ShardFailed"}],
+                            "End": True,
+                        },
+                        "ShardFailed": {
+                            "Type": "Pass",
+                            "Parameters": {"shard.$": "$.shard", "error.$": "$.error"},
+                            "End": True,
+                        },
+                    },
+                },
+                "ResultPath": "$.results",
+                "Next": "Aggregate",
+            },
+            "Aggregate": {
+                "Type": "Task", "Resource": invoke,
+                "Parameters": {"FunctionName": FUNCTION_ARN,
+                               "Payload": {"mode": "aggregate", "run_id.$": "$.run_id", "results.$": "$.results"}},
+                "ResultSelector": {"report.$": "$.Payload.report", "new_failing.$": "$.Payload.new_failing"},
+                "Retry": [retry_transient, retry_all],
+                "End": True,
+            },
+        },
+    }
+
+
+def _definition_string() -> Json:
+    """The definition with the function's ARN put in by Fn::Join, not Fn::Sub: the definition's own `$$.` paths
+    are no business of a substitution (moto's Fn::Sub turns `$$` into `$`)."""
+    parts = json.dumps(state_machine_definition(), indent=2).split(FUNCTION_ARN)
+    joined: list[Any] = []
+    for index, part in enumerate(parts):
+        joined += [part] if index == 0 else [_arn("Function"), part]
+    return {"Fn::Join": ["", joined]}
+
+
+def _environment(options: StackOptions, topic: Json | str | None) -> Json:
+    variables: Json = {
+        "AWS_AUDIT_BUCKET": _ref("ReportBucket"),
+        "AWS_AUDIT_FAIL_ON": options.fail_on.value,
+        "AWS_AUDIT_WORKERS": str(options.workers),
+        "AWS_AUDIT_REGIONS": ",".join(options.regions),
+        "AWS_AUDIT_SERVICES": ",".join(options.services),
+        "AWS_AUDIT_CHECKS": ",".join(options.checks),
+        "AWS_AUDIT_EXCLUDE_CHECKS": ",".join(options.exclude_checks),
+    }
+    if topic is not None:
+        variables["AWS_AUDIT_TOPIC_ARN"] = topic
+    if options.org_role_name:
+        variables["AWS_AUDIT_ORG_ROLE"] = options.org_role_name
+    return {"Variables": variables}
+
+
+def build_template(options: StackOptions, *, code_key: str | None = None) -> Json:
+    """The stack. Without `code_key` (the bundle's S3 key in the report bucket) only the key and the bucket are
+    built: deploy's first step on a new stack, so the bundle has somewhere to be uploaded."""
+    resources: Json = {}
+    outputs: Json = {}
+    tags = _tags(options)
+    bucket_name = options.bucket_name or "aws-audit-reports-${AWS::AccountId}-${AWS::Region}"
+    function_name = options.stack_name
+    log_group_name = f"/aws/lambda/{function_name}"
+
+    resources["ReportKey"] = {
+        "Type": "AWS::KMS::Key",
+        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "Description": f"aws-audit ({options.stack_name}): reports, logs and notifications",
+            "EnableKeyRotation": True,
+            "KeyPolicy": _policy(
+                {"Sid": "AccountAdministers", "Effect": "Allow",
+                 "Principal": {"AWS": _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
+                 "Action": "kms:*", "Resource": "*"},
+                {"Sid": "LogsEncryptTheFunctionLog", "Effect": "Allow",
+                 "Principal": {"Service": _sub("logs.${AWS::Region}.amazonaws.com")},
+                 "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                            "kms:DescribeKey"],
+                 "Resource": "*",
+                 "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": _sub(
+                     f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group_name}"
+                 )}}},
+            ),
+            # No resource tags: the stack's tags propagate (and moto's KMS reads Key/Value tags wrongly).
+        },
+    }
+    resources["ReportKeyAlias"] = {
+        "Type": "AWS::KMS::Alias",
+        "Properties": {"AliasName": f"alias/{options.stack_name}-reports", "TargetKeyId": _ref("ReportKey")},
+    }
+    resources["ReportBucket"] = {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": _sub(bucket_name),
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+                "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": _arn("ReportKey")},
+                "BucketKeyEnabled": True,
+            }]},
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": [{
+                "Id": "archive", "Status": "Enabled",
+                "Transitions": [{"TransitionInDays": 90, "StorageClass": "STANDARD_IA"},
+                                {"TransitionInDays": 180, "StorageClass": "GLACIER"}],
+                "ExpirationInDays": REPORT_RETENTION_DAYS,
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+            }]},
+            "NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}},
+            # Reports are audit evidence: a version cannot be deleted or overwritten for 30 days, not even by the
+            # function's own role (GOVERNANCE: an administrator can still bypass it, e.g. undeploy --delete-bucket).
+            "ObjectLockEnabled": True,
+            "ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {
+                "Mode": "GOVERNANCE", "Days": OBJECT_LOCK_DAYS}}},
+            "Tags": tags,
+        },
+    }
+    resources["ReportBucketPolicy"] = {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {"Bucket": _ref("ReportBucket"), "PolicyDocument": _policy({
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [_arn("ReportBucket"), _sub("${ReportBucket.Arn}/*")],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        })},
+    }
+    outputs["ReportBucket"] = {"Value": _ref("ReportBucket")}
+    outputs["ReportKeyArn"] = {"Value": _arn("ReportKey")}
+    if code_key is None:
+        return _document(options, resources, outputs)
+
+    topic: Json | str | None = None
+    if options.notify_email:
+        resources["NotificationTopic"] = {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": f"{options.stack_name}-findings", "KmsMasterKeyId": _ref("ReportKey"),
+                           "Subscription": [{"Protocol": "email", "Endpoint": options.notify_email}],
+                           "Tags": tags},
+        }
+        topic = _ref("NotificationTopic")
+        outputs["TopicArn"] = {"Value": topic}
+    elif options.sns_topic_arn:
+        topic = options.sns_topic_arn
+
+    resources["FunctionLogGroup"] = {
+        "Type": "AWS::Logs::LogGroup",
+        "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete",
+        "Properties": {"LogGroupName": log_group_name, "RetentionInDays": LOG_RETENTION_DAYS,
+                       "KmsKeyId": _arn("ReportKey"), "Tags": tags},
+    }
+    resources["FunctionRole"] = _function_role(options, topic, tags)
+    if options.least_privilege_policy is not None:
+        resources["AuditReadPolicy"] = {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {"Description": "aws-audit: exactly the reads the selected checks make",
+                           "PolicyDocument": options.least_privilege_policy,
+                           "Roles": [_ref("FunctionRole")]},
+        }
+    resources["Function"] = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "FunctionName": function_name,
+            "Description": "aws-audit: audits the account on a schedule and writes reports to S3",
+            "Runtime": RUNTIME, "Architectures": [ARCHITECTURE], "Handler": HANDLER,
+            "Code": {"S3Bucket": _ref("ReportBucket"), "S3Key": code_key},
+            "Role": _arn("FunctionRole"),
+            "Timeout": TIMEOUT_SECONDS, "MemorySize": memory_for_workers(options.workers),
+            "ReservedConcurrentExecutions": options.concurrency,
+            "TracingConfig": {"Mode": "Active"},
+            "LoggingConfig": {"LogGroup": _ref("FunctionLogGroup"), "LogFormat": "Text"},
+            "Environment": _environment(options, topic),
+            "Tags": tags,
+        },
+    }
+    # A run that fails after Lambda's retry leaves a record to look at and replay, not nothing.
+    resources["FailedRunQueue"] = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {"MessageRetentionPeriod": 1209600, "KmsMasterKeyId": _arn("ReportKey"), "Tags": tags},
+    }
+    resources["FunctionInvokeConfig"] = {
+        "Type": "AWS::Lambda::EventInvokeConfig",
+        "Properties": {"FunctionName": _ref("Function"), "Qualifier": "$LATEST", "MaximumRetryAttempts": 1,
+                       "MaximumEventAgeInSeconds": 3600,
+                       "DestinationConfig": {"OnFailure": {"Destination": _arn("FailedRunQueue")}}},
+    }
+    outputs["FailedRunQueueArn"] = {"Value": _arn("FailedRunQueue")}
+    outputs["FunctionName"] = {"Value": _ref("Function")}
+    outputs["FunctionArn"] = {"Value": _arn("Function")}
+
+    rule: Json = {"Type": "AWS::Events::Rule",
+                  "Properties": {"Description": f"aws-audit ({options.stack_name}) schedule",
+                                 "ScheduleExpression": options.schedule, "State": "ENABLED"}}
+    if options.fan_out:
+        resources["StateMachineLogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete",
+            "Properties": {"LogGroupName": f"/aws/vendedlogs/states/{options.stack_name}",
+                           "RetentionInDays": LOG_RETENTION_DAYS, "Tags": tags},
+        }
+        resources["StateMachineRole"] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": _trust("states.amazonaws.com"),
+                "Policies": [{"PolicyName": "invoke-audit", "PolicyDocument": _policy(
+                    {"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                     "Resource": [_arn("Function"), _sub("${Function.Arn}:*")]},
+                    {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                                                   "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+                     "Resource": "*"},
+                    # Vended log delivery for Step Functions is configured on "*" (AWS documents no narrower form).
+                    {"Effect": "Allow", "Action": ["logs:CreateLogDelivery", "logs:GetLogDelivery",
+                                                   "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                                                   "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                                                   "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
+                     "Resource": "*"},
+                )}],
+                "Tags": tags,
+            },
+        }
+        resources["StateMachine"] = {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {
+                "StateMachineName": options.stack_name,
+                "StateMachineType": "STANDARD",
+                "RoleArn": _arn("StateMachineRole"),
+                "DefinitionString": _definition_string(),
+                "TracingConfiguration": {"Enabled": True},
+                "LoggingConfiguration": {"Level": "ERROR", "IncludeExecutionData": False, "Destinations": [
+                    {"CloudWatchLogsLogGroup": {"LogGroupArn": _arn("StateMachineLogGroup")}}]},
+            },
+        }
+        resources["ScheduleRole"] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": _trust("events.amazonaws.com"),
+                "Policies": [{"PolicyName": "start-audit", "PolicyDocument": _policy(
+                    {"Effect": "Allow", "Action": "states:StartExecution", "Resource": _ref("StateMachine")})}],
+                "Tags": tags,
+            },
+        }
+        rule["Properties"]["Targets"] = [{"Id": "audit", "Arn": _ref("StateMachine"),
+                                          "RoleArn": _arn("ScheduleRole")}]
+        outputs["StateMachineArn"] = {"Value": _ref("StateMachine")}
+    else:
+        rule["Properties"]["Targets"] = [{"Id": "audit", "Arn": _arn("Function")}]
+        resources["SchedulePermission"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {"FunctionName": _ref("Function"), "Action": "lambda:InvokeFunction",
+                           "Principal": "events.amazonaws.com", "SourceArn": _arn("Schedule"),
+                           "SourceAccount": _ref("AWS::AccountId")},
+        }
+    resources["Schedule"] = rule
+    return _document(options, resources, outputs)
+
+
+def _function_role(options: StackOptions, topic: Json | str | None, tags: list[Json]) -> Json:
+    reports = _sub(f"${{ReportBucket.Arn}}/{REPORT_PREFIX}*")
+    statements: list[Json] = [
+        {"Sid": "WriteOwnReports", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+         "Resource": reports},
+        {"Sid": "ListOwnReports", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": _arn("ReportBucket"),
+         "Condition": {"StringLike": {"s3:prefix": [_sub(f"{REPORT_PREFIX}*")]}}},
+        {"Sid": "UseReportKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+         "Resource": _arn("ReportKey")},
+        {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": _sub("${FunctionLogGroup.Arn}")},
+        {"Sid": "RecordFailedRuns", "Effect": "Allow", "Action": "sqs:SendMessage",
+         "Resource": _arn("FailedRunQueue")},
+        {"Sid": "Tracing", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+         "Resource": "*"},
+    ]
+    if topic is not None:
+        statements.append({"Sid": "NotifyNewFindings", "Effect": "Allow", "Action": "sns:Publish",
+                           "Resource": topic})
+    if options.org_role_name:
+        statements.append({"Sid": "EnterMemberAccounts", "Effect": "Allow", "Action": "sts:AssumeRole",
+                           "Resource": _sub(f"arn:${{AWS::Partition}}:iam::*:role/{options.org_role_name}")})
+        if options.least_privilege_policy is not None:  # SecurityAudit has these; the checks' reads do not
+            statements.append({"Sid": "ListMemberAccounts", "Effect": "Allow", "Resource": "*", "Action": [
+                "organizations:ListAccounts", "organizations:ListAccountsForParent",
+                "organizations:ListOrganizationalUnitsForParent"]})
+    properties: Json = {
+        "Description": "aws-audit function: reads the account, writes its own reports",
+        "AssumeRolePolicyDocument": _trust("lambda.amazonaws.com"),
+        "Policies": [{"PolicyName": "write-own-reports", "PolicyDocument": _policy(*statements)}],
+        "Tags": tags,
+    }
+    if options.least_privilege_policy is None:
+        properties["ManagedPolicyArns"] = [_sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}")
+                                           for name in MANAGED_READ_POLICIES]
+    return {"Type": "AWS::IAM::Role", "Properties": properties}
+
+
+def _document(options: StackOptions, resources: Json, outputs: Json) -> Json:
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"aws-audit ({options.stack_name}): scheduled read-only audit of this account"
+                       + (", fanned out over regions" if options.fan_out else ""),
+        "Resources": resources,
+        "Outputs": outputs,
+    }
+
+
+def render(template: Json) -> str:
+    return json.dumps(template, indent=2, sort_keys=False) + "\n"

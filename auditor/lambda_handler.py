@@ -1,0 +1,339 @@
+"""The Lambda entry point of a deployed aws-audit: `auditor.lambda_handler.handler(event, context)`.
+
+Configuration comes from the environment the stack sets (AWS_AUDIT_*) and can be overridden per event (`bucket`,
+`regions`, `services`, `checks`, `exclude_checks`, `fail_on`, `topic_arn`, `workers`). Modes (`event["mode"]`):
+
+- `run` (default, the schedule): audit, then write s3://BUCKET/<account>/<yyyy>/<mm>/<dd>/<run-id>.json and .html and
+  <account>/latest.json, print the metrics (CloudWatch Embedded Metric Format) to the log, diff against the previous
+  latest.json and notify SNS of new FAIL findings at or above fail-on;
+- `plan`, `shard`, `aggregate`: the steps of the fan-out state machine (see auditor/deploy/template.py) — list the
+  (account, region) shards; audit one shard and store its report; merge the shard reports and then do what `run`
+  does after its audit.
+
+The audit goes through the normal engine and its read-only `AwsSession`; the reports and the notification go through
+separate writer clients, which the audit never sees. One JSON line per phase is logged.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+import boto3
+from botocore.exceptions import ClientError
+
+from .config import AuditConfig, Selection
+from .models import AuditRun, Finding, Scope, Severity
+from .session import AwsSession
+
+ENV_PREFIX = "AWS_AUDIT_"
+MAX_LISTED = 50
+
+
+# -- configuration --------------------------------------------------------------------------------------------------
+def _items(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return tuple(str(v) for v in value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str
+    regions: tuple[str, ...] = ()
+    selection: Selection = Selection()
+    fail_on: Severity | None = Severity.HIGH
+    topic_arn: str | None = None
+    workers: int = 16
+    org_role: str | None = None
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str], event: Mapping[str, Any]) -> "Settings":
+        def get(name: str) -> Any:
+            return event[name] if name in event else environ.get(ENV_PREFIX + name.upper())
+
+        bucket = get("bucket")
+        if not bucket:
+            raise ValueError("no report bucket: set AWS_AUDIT_BUCKET or pass 'bucket' in the event")
+        fail_on = (get("fail_on") or "high").strip().lower()
+        return cls(
+            bucket=bucket,
+            regions=_items(get("regions")),
+            selection=Selection(services=_items(get("services")), include=_items(get("checks")),
+                                exclude=_items(get("exclude_checks"))),
+            fail_on=None if fail_on == "none" else Severity.parse(fail_on),
+            topic_arn=get("topic_arn") or None,
+            workers=int(get("workers") or 16),
+            org_role=get("org_role") or None,
+        )
+
+
+# -- logging ----------------------------------------------------------------------------------------------------------
+def log_phase(phase: str, run_id: str, **fields: Any) -> None:
+    """One structured line per phase (CloudWatch Logs Insights reads the fields)."""
+    record = {"level": "INFO", "logger": "aws_audit.lambda", "phase": phase, "run_id": run_id, **fields}
+    sys.stdout.write(json.dumps(record, default=str, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    @property
+    def ms(self) -> int:
+        return int((time.monotonic() - self.start) * 1000)
+
+
+# -- writing: the deployed function's own bucket and topic, never through the audit's gateway --------------------------
+class ReportStore:
+    def __init__(self, boto_session: boto3.Session, bucket: str, region: str | None = None) -> None:
+        self.bucket = bucket
+        self.s3 = boto_session.client("s3", region_name=region)
+
+    def put(self, key: str, body: str, content_type: str) -> str:
+        # A checksum: the bucket's Object Lock default retention makes S3 require one on every upload.
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body.encode("utf-8"), ContentType=content_type,
+                           ChecksumAlgorithm="SHA256")
+        return f"s3://{self.bucket}/{key}"
+
+    def get_json(self, key: str) -> dict[str, Any] | None:
+        try:
+            answer = self.s3.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+                return None
+            raise
+        return json.loads(answer["Body"].read())
+
+
+def run_prefix(account: str, started: datetime, run_id: str) -> str:
+    return f"{account}/{started:%Y/%m/%d}/{run_id}"
+
+
+def latest_key(account: str) -> str:
+    return f"{account}/latest.json"
+
+
+def shard_key(account: str, run_id: str, shard_id: str) -> str:
+    return f"{account}/shards/{run_id}/{shard_id}.json"
+
+
+# -- the audit -----------------------------------------------------------------------------------------------------
+def audit_config(settings: Settings, *, regions: tuple[str, ...] | None = None,
+                 role_arn: str | None = None) -> AuditConfig:
+    return AuditConfig(regions=settings.regions if regions is None else regions, role_arn=role_arn,
+                       selection=settings.selection, workers=settings.workers, max_attempts=8)
+
+
+def audit_session(config: AuditConfig, boto_session: boto3.Session | None) -> AwsSession:
+    """The audit's session: the same read-only gateway as `aws-audit run` (every non-read operation refused)."""
+    return AwsSession(config, boto_session)
+
+
+def _selected_checks(settings: Settings, include_global: bool = True) -> list[Any]:
+    from .registry import select_checks
+
+    checks = select_checks(settings.selection)
+    return checks if include_global else [c for c in checks if c.scope is not Scope.GLOBAL]
+
+
+# -- after the audit: reports, metrics, diff, notification -------------------------------------------------------------
+def new_failing(run: AuditRun, previous: Mapping[str, Any] | None, fail_on: Severity | None) -> list[Finding]:
+    """FAIL findings at or above `fail_on` that the previous run did not have failing (all of them on a first run)."""
+    from reports.diff import new_failing_ids
+
+    failing = run.failing(at_least=fail_on) if fail_on is not None else []
+    if previous is None:
+        return failing
+    ids = new_failing_ids(previous, failing)
+    return [f for f in failing if f.id in ids]
+
+
+def notification(run: AuditRun, findings: list[Finding], fail_on: Severity, report_uri: str) -> tuple[str, str]:
+    subject = f"aws-audit: {len(findings)} new failing finding(s) at or above {fail_on.value} in {run.account}"
+    lines = [f"aws-audit found {len(findings)} new FAIL finding(s) at or above {fail_on.value} in account "
+             f"{run.account} (run of {run.started:%Y-%m-%d %H:%M} UTC), compared with the previous run.", "",
+             f"Report: {report_uri}", ""]
+    ranked = sorted(findings, key=lambda f: (-f.severity.rank, f.check_id, f.region, f.resource.key))
+    lines += [f"- [{f.severity.value}] {f.check_id} ({f.region}): {f.message}" for f in ranked[:MAX_LISTED]]
+    if len(ranked) > MAX_LISTED:
+        lines.append(f"... and {len(ranked) - MAX_LISTED} more in the report.")
+    return subject[:100], "\n".join(lines) + "\n"
+
+
+def publish(run: AuditRun, run_id: str, settings: Settings, boto_session: boto3.Session,
+            extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    from reports.html import HtmlReporter
+    from reports.interchange import MetricsReporter
+    from reports.json_report import JsonReporter
+
+    store = ReportStore(boto_session, settings.bucket)
+    timer = _Timer()
+    previous = store.get_json(latest_key(run.account))
+    new = new_failing(run, previous, settings.fail_on)
+    if previous is not None:
+        from reports.diff import new_failing_ids
+
+        run = replace(run, new_findings=new_failing_ids(previous, run.findings))
+    log_phase("diff", run_id, previous=previous["run"]["started"] if previous else None, new_failing=len(new),
+              fail_on=settings.fail_on.value if settings.fail_on else None, duration_ms=timer.ms)
+
+    timer = _Timer()
+    prefix = run_prefix(run.account, run.started, run_id)
+    document = JsonReporter().render(run)
+    report_uri = store.put(f"{prefix}.json", document, "application/json")
+    store.put(f"{prefix}.html", HtmlReporter().render(run), "text/html; charset=utf-8")
+    if extra:
+        store.put(f"{prefix}.shards.json", json.dumps(extra, indent=2) + "\n", "application/json")
+    store.put(latest_key(run.account), document, "application/json")
+    log_phase("write", run_id, report=report_uri, duration_ms=timer.ms)
+
+    # Embedded Metric Format: CloudWatch turns these log lines into metrics (no PutMetricData, no extra permission).
+    metrics = MetricsReporter().render(run)
+    sys.stdout.write(metrics)
+    sys.stdout.flush()
+    log_phase("metrics", run_id, lines=metrics.count("\n"))
+
+    notified = False
+    if new and settings.topic_arn and settings.fail_on is not None:
+        timer = _Timer()
+        subject, message = notification(run, new, settings.fail_on, report_uri)
+        region = settings.topic_arn.split(":")[3]
+        boto_session.client("sns", region_name=region).publish(
+            TopicArn=settings.topic_arn, Subject=subject, Message=message)
+        notified = True
+        log_phase("notify", run_id, topic=settings.topic_arn, new_failing=len(new), duration_ms=timer.ms)
+    counts = {s: sum(1 for f in run.findings if f.status.value == s and not f.muted) for s in ("PASS", "FAIL", "ERROR")}
+    return {"run_id": run_id, "account": run.account, "report": report_uri, "new_failing": len(new),
+            "notified": notified, "findings": counts}
+
+
+# -- the modes ---------------------------------------------------------------------------------------------------------
+def _run_id(event: Mapping[str, Any], context: Any) -> str:
+    if event.get("run_id"):
+        return str(event["run_id"])
+    request = getattr(context, "aws_request_id", None) or uuid.uuid4().hex
+    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{request.replace('-', '')[:8]}"
+
+
+def _own_account(context: Any, boto_session: boto3.Session) -> str:
+    arn = getattr(context, "invoked_function_arn", "") or ""
+    parts = arn.split(":")
+    if len(parts) > 4 and parts[4].isdigit():
+        return parts[4]
+    return boto_session.client("sts").get_caller_identity()["Account"]
+
+
+def _run(event: Mapping[str, Any], context: Any, settings: Settings, boto_session: boto3.Session) -> dict[str, Any]:
+    from .engine import run_audit
+
+    run_id = _run_id(event, context)
+    timer = _Timer()
+    config = audit_config(settings)
+    session = audit_session(config, boto_session)
+    log_phase("start", run_id, mode="run", account=session.identity.account, bucket=settings.bucket,
+              regions=list(settings.regions) or "enabled")
+    run = run_audit(config, session=session)
+    log_phase("audit", run_id, findings=len(run.findings), failing=len(run.failing()), errors=len(run.errors),
+              regions=list(run.regions), api_calls=sum(run.api_calls.values()), duration_ms=timer.ms)
+    return publish(run, run_id, settings, boto_session)
+
+
+def _plan(event: Mapping[str, Any], context: Any, settings: Settings, boto_session: boto3.Session) -> dict[str, Any]:
+    from .deploy.shards import plan_shards
+
+    run_id = _run_id(event, context)
+    session = audit_session(audit_config(settings), boto_session)
+    regions = session.resolve_regions(settings.regions)
+    members: list[str] = []
+    if settings.org_role:
+        from .organization import OrgOptions, member_accounts
+
+        members = member_accounts(session, OrgOptions(role_name=settings.org_role))
+    shards = plan_shards(session.identity.account, regions, home_region=session.home_region,
+                         member_accounts=members, role_name=settings.org_role,
+                         partition=session.identity.partition)
+    log_phase("plan", run_id, shards=len(shards), regions=list(regions), accounts=len(members) or 1)
+    return {"run_id": run_id, "shards": [s.to_dict() for s in shards]}
+
+
+def _shard(event: Mapping[str, Any], context: Any, settings: Settings, boto_session: boto3.Session) -> dict[str, Any]:
+    from reports.json_report import report_document
+
+    from .deploy.shards import Shard, shard_document
+    from .engine import run_audit
+
+    run_id = _run_id(event, context)
+    shard = Shard.from_dict(event["shard"])
+    timer = _Timer()
+    config = audit_config(settings, regions=(shard.region,), role_arn=shard.role_arn)
+    run = run_audit(config, session=audit_session(config, boto_session),
+                    checks=_selected_checks(settings, include_global=shard.include_global))
+    document = shard_document(report_document(run), shard)
+    key = shard_key(_own_account(context, boto_session), run_id, shard.id)
+    ReportStore(boto_session, settings.bucket).put(key, json.dumps(document) + "\n", "application/json")
+    log_phase("shard", run_id, shard=shard.id, findings=len(run.findings), key=key, duration_ms=timer.ms)
+    return {"shard": shard.to_dict(), "key": key}
+
+
+def check_descriptions(checks: list[Any]) -> list[dict[str, Any]]:
+    return [{"id": c.id, "title": c.title, "service": c.service, "severity": c.severity.value,
+             "category": c.category.value, "risk": c.risk, "scope": c.scope.value,
+             "compliance": [{"framework": x.framework, "id": x.id} for x in c.compliance]} for c in checks]
+
+
+def _aggregate(event: Mapping[str, Any], context: Any, settings: Settings,
+               boto_session: boto3.Session) -> dict[str, Any]:
+    from reports.load import run_from_document
+
+    from .deploy.shards import Shard, failed_shard_document, fanout_manifest, finalize_document, merge_all
+
+    run_id = _run_id(event, context)
+    timer = _Timer()
+    store = ReportStore(boto_session, settings.bucket)
+    now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    checks = None
+    documents = []
+    for result in event.get("results", []):
+        shard = Shard.from_dict(result["shard"])
+        document = store.get_json(result["key"]) if result.get("key") else None
+        if document is None:
+            error = result.get("error") or {"Error": "ShardReportMissing", "Cause": f"no report for {shard.id}"}
+            checks = checks if checks is not None else check_descriptions(_selected_checks(settings))
+            document = failed_shard_document(shard, checks, error=str(error.get("Error", "Unknown")),
+                                             cause=str(error.get("Cause", "")), at=now)
+        documents.append(document)
+    merged = merge_all(documents)
+    manifest = fanout_manifest(merged)
+    own = _own_account(context, boto_session)
+    run = replace(run_from_document(finalize_document(merged)), account=own, accounts=tuple(manifest["accounts"]))
+    log_phase("aggregate", run_id, shards=len(documents), failed_shards=manifest["failed_shards"],
+              findings=len(run.findings), duration_ms=timer.ms)
+    return publish(run, run_id, settings, boto_session, extra=manifest)
+
+
+MODES = {"run": _run, "plan": _plan, "shard": _shard, "aggregate": _aggregate}
+
+
+def run_handler(event: Mapping[str, Any] | None, context: Any, *,
+                boto_session: boto3.Session | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    event = dict(event or {})
+    if event.get("source") == "aws.events":  # a schedule's own event carries nothing for us
+        event = {}
+    mode = event.get("mode", "run")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r} (expected one of: {', '.join(MODES)})")
+    settings = Settings.load(os.environ if environ is None else environ, event)
+    return MODES[mode](event, context, settings, boto_session or boto3.Session())
+
+
+def handler(event: Mapping[str, Any] | None, context: Any) -> dict[str, Any]:
+    return run_handler(event, context)
