@@ -41,8 +41,8 @@ def bucket_region(location: str | None) -> str:
 def buckets(ctx: CheckContext) -> tuple[Bucket, ...]:
     """The account's buckets in the audited regions (plus any whose region could not be read)."""
     listed = (ctx.call("s3", "ListBuckets") or {}).get("Buckets", [])
-    found = []
-    for entry in listed:
+
+    def locate(entry: dict) -> Bucket | None:
         name = entry["Name"]
         arn = f"arn:{ctx.partition}:s3:::{name}"
         region = entry.get("BucketRegion")
@@ -52,11 +52,12 @@ def buckets(ctx: CheckContext) -> tuple[Bucket, ...]:
             except DataUnavailable as exc:
                 # Where it lives is unknown, so it may be in an audited region: keep it, and let each check
                 # report ERROR for it rather than silently leaving it out.
-                found.append(Bucket(name=name, region="", arn=arn, location_error=exc.error))
-                continue
+                return Bucket(name=name, region="", arn=arn, location_error=exc.error)
             region = bucket_region(answer.get("LocationConstraint"))
-        if region in ctx.regions:
-            found.append(Bucket(name=name, region=region, arn=arn))
+        return Bucket(name=name, region=region, arn=arn) if region in ctx.regions else None
+
+    # One GetBucketLocation per bucket when ListBuckets gives no region: concurrently, not one after another.
+    found = [bucket for bucket in ctx.map(locate, listed) if bucket is not None]
     return tuple(sorted(found, key=lambda b: b.name))
 
 
