@@ -81,6 +81,9 @@ IAM_ACTION = {
     ("s3", "ListDirectoryBuckets"): "s3express:ListAllMyDirectoryBuckets",
     ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
     ("lambda", "ListFunctions"): "lambda:ListFunctions",
+    # IAM authorises every AWS Budgets read with one action.
+    ("budgets", "DescribeBudgets"): "budgets:ViewBudget",
+    ("budgets", "DescribeNotificationsForBudget"): "budgets:ViewBudget",
     ("resourcegroupstaggingapi", "GetResources"): "tag:GetResources",
 }
 
@@ -138,10 +141,14 @@ def is_read_operation(operation: str) -> bool:
     return operation in READ_EXCEPTIONS or operation.startswith(READ_PREFIXES)
 
 
+# IAM actions that authorise reads but are not named like one.
+READ_ACTIONS = frozenset({"budgets:ViewBudget"})
+
+
 def is_read_action(action: str) -> bool:
     """The same rule for IAM action names (`ec2:DescribeInstances`)."""
     _, _, name = action.partition(":")
-    return bool(name) and is_read_operation(name)
+    return action in READ_ACTIONS or (bool(name) and is_read_operation(name))
 
 
 def iam_action(service: str, operation: str) -> str:

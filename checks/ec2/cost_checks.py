@@ -113,8 +113,8 @@ class Ec2EbsVolumeGp3Type(Check):
                                  f"it would save {saving.text()}.",
                                  {**evidence, **saving.evidence("estimated_monthly_saving_usd")})
             else:
-                yield ctx.passed(volume.resource, f"EBS volume {volume.label} is {volume.volume_type or 'of an unknown type'}, "
-                                 "not gp2.", evidence)
+                kind = volume.volume_type or "of an unknown type"
+                yield ctx.passed(volume.resource, f"EBS volume {volume.label} is {kind}, not gp2.", evidence)
 
 
 class Ec2EbsSnapshotNotStale(Check):

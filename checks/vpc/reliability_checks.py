@@ -133,8 +133,8 @@ class VpcNatGatewayPerAvailabilityZone(Check):
                                  "acceptable.", evidence)
             elif crossing:
                 assumed = "" if env.known else ", assumed production"
-                yield ctx.failed(vpc.resource, f"{vpc.label} ({env.describe()}{assumed}) has {len(crossing)} private "
-                                 "subnet(s) routed to a NAT gateway outside their Availability Zone.", evidence)
+                yield ctx.failed(vpc.resource, f"{vpc.label} is {env.describe()}{assumed} but routes {len(crossing)} "
+                                 "private subnet(s) to a NAT gateway outside their Availability Zone.", evidence)
             else:
-                yield ctx.passed(vpc.resource, f"{vpc.label} ({env.describe()}) routes each private subnet to a NAT "
-                                 "gateway in its own Availability Zone.", evidence)
+                yield ctx.passed(vpc.resource, f"{vpc.label} is {env.describe()} and routes each private subnet to a "
+                                 "NAT gateway in its own Availability Zone.", evidence)
