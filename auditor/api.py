@@ -15,7 +15,6 @@ import json
 import logging
 import threading
 import time
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Callable, Hashable, TypeVar
 
 from botocore import xform_name
@@ -165,7 +164,8 @@ class ApiCache:
     def __init__(self, session: "AwsSession") -> None:
         self._session = session
         self._lock = threading.Lock()
-        self._futures: dict[Hashable, Future[Any]] = {}
+        self._done: dict[Hashable, tuple[bool, Any]] = {}
+        self._running: dict[Hashable, threading.Event] = {}
         self._errors: dict[Hashable, ApiError] = {}
 
     # -- public -----------------------------------------------------------------------------------------------
@@ -185,19 +185,37 @@ class ApiCache:
         return self.memo(key, lambda: self._fetch(service, operation, region, params))
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """Run `compute` once per key for the whole run; concurrent callers wait for the first one."""
+        """Run `compute` once per key for the whole run; concurrent callers wait for the first one.
+
+        A finished entry is just its outcome; only entries being computed hold an Event (at 10,000 resources
+        there are tens of thousands of entries, and a Future per entry costs more than many answers).
+        """
         with self._lock:
-            future = self._futures.get(key)
-            owner = future is None
+            outcome = self._done.get(key)
+            if outcome is None:
+                waiting = self._running.get(key)
+                owner = waiting is None
+                if owner:
+                    waiting = self._running[key] = threading.Event()
+        if outcome is None:
+            assert waiting is not None
             if owner:
-                future = self._futures[key] = Future()
-        assert future is not None
-        if owner:
-            try:
-                future.set_result(compute())
-            except BaseException as exc:  # memoise failures too: a denied read is not retried per check
-                future.set_exception(exc)
-        return future.result()
+                try:
+                    outcome = (True, compute())
+                except BaseException as exc:  # memoise failures too: a denied read is not retried per check
+                    outcome = (False, exc)
+                with self._lock:
+                    self._done[key] = outcome
+                    del self._running[key]
+                waiting.set()
+            else:
+                waiting.wait()
+                with self._lock:
+                    outcome = self._done[key]
+        ok, value = outcome
+        if not ok:
+            raise value
+        return value
 
     @property
     def errors(self) -> tuple[ApiError, ...]:

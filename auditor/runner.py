@@ -54,14 +54,17 @@ def write_reports(run: AuditRun, options: OutputOptions, stdout: TextIO, stderr:
     written = []
     for name in options.formats:
         reporter = reporters[name]()
-        text = reporter.render(run)
         if not reporter.extension:
             if not options.quiet:
-                stdout.write(text)
+                stdout.write(reporter.render(run))
             continue
         path = options.output_dir / f"{report_basename(run)}.{reporter.extension}"
         try:
-            path.write_text(text, encoding="utf-8")
+            with path.open("w", encoding="utf-8") as out:
+                if hasattr(reporter, "write"):  # streams: large runs are never held twice
+                    reporter.write(run, out)
+                else:
+                    out.write(reporter.render(run))
         except OSError as exc:
             raise AuditError(f"cannot write {path}: {exc.strerror}") from None
         written.append(path)

@@ -1,9 +1,10 @@
 """The JSON report: a versioned document (see schema/report.schema.json) for dashboards and other tools."""
 from __future__ import annotations
 
+import io
 import json
 from importlib import resources
-from typing import Any
+from typing import Any, TextIO
 
 from auditor.models import AuditRun
 
@@ -16,7 +17,7 @@ def _iso(dt: Any) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
-def report_document(run: AuditRun) -> dict[str, Any]:
+def report_document(run: AuditRun, with_findings: bool = True) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "aws-audit", "version": run.tool_version},
@@ -46,7 +47,7 @@ def report_document(run: AuditRun) -> dict[str, Any]:
             for c in run.checks
         ],
         "summary": summarize(run),
-        "findings": [_finding(f, run.new_findings) for f in run.findings],
+        "findings": [_finding(f, run.new_findings) for f in run.findings] if with_findings else [],
     }
 
 
@@ -67,4 +68,24 @@ class JsonReporter:
     extension = "json"
 
     def render(self, run: AuditRun) -> str:
-        return json.dumps(report_document(run), indent=2, ensure_ascii=False) + "\n"
+        out = io.StringIO()
+        self.write(run, out)
+        return out.getvalue()
+
+    def write(self, run: AuditRun, out: TextIO) -> None:
+        """The document, findings streamed one at a time: at 100,000 findings the report never exists twice in
+        memory (as a dict and as a string). The text is the same as json.dumps(document, indent=2)."""
+        head = report_document(run, with_findings=False)
+        head["findings"] = []
+        text = json.dumps(head, indent=2, ensure_ascii=False)
+        assert text.endswith('"findings": []\n}')
+        if not run.findings:
+            out.write(text + "\n")
+            return
+        out.write(text[: -len("[]\n}")] + "[\n")
+        for index, finding in enumerate(run.findings):
+            if index:
+                out.write(",\n")
+            out.write("    " + json.dumps(_finding(finding, run.new_findings), indent=2,
+                                        ensure_ascii=False).replace("\n", "\n    "))
+        out.write("\n  ]\n}\n")
