@@ -32,7 +32,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.html_bench
 
 lint: $(VENV)/.installed-lint
-	$(BIN)/ruff check auditor checks reports tests
+	$(BIN)/ruff check auditor checks reports tests bench
 
 clean:
 	rm -rf $(VENV) out build *.egg-info .pytest_cache

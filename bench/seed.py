@@ -69,7 +69,8 @@ def seed(session: boto3.Session, endpoint: str, total: int, regions: tuple[str, 
     for region, n in per_region("ec2_instance"):
         ec2 = client("ec2", region)
         for start in range(0, n, 50):
-            jobs.append(lambda ec2=ec2, k=min(50, n - start): ec2.run_instances(  # type: ignore[misc]
+            batch = min(50, n - start)
+            jobs.append(lambda ec2=ec2, k=batch: ec2.run_instances(  # type: ignore[misc]
                 ImageId="ami-12345678", MinCount=k, MaxCount=k, InstanceType="t3.micro"))
     for region, n in per_region("s3_bucket"):
         s3 = client("s3", region)

@@ -18,9 +18,8 @@ from auditor.models import Scope
 from .conftest import ALL_CHECKS
 
 CHECKS = sorted(ALL_CHECKS.values(), key=lambda c: c.id)
-EXPECTED_SERVICES = {"ec2", "vpc", "iam", "s3", "rds", "ecs", "lambda", "cloudtrail", "guardduty", "config", "kms", "budgets",
-                     "elb", "tagging", "efs", "securityhub",
-                     "cloudwatch"}
+EXPECTED_SERVICES = {"ec2", "vpc", "iam", "s3", "rds", "ecs", "lambda", "cloudtrail", "guardduty", "config", "kms",
+                     "budgets", "elb", "tagging", "efs", "securityhub", "cloudwatch"}
 
 
 def test_every_service_of_the_product_has_checks():

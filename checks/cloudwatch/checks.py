@@ -23,8 +23,7 @@ from checks.cloudtrail.resources import Trail, management_events, trail_status, 
 
 from .benchmark import ACTIVITIES, MonitoredActivity
 from .filter_pattern import FilterPattern, FilterPatternError, covers, parse
-from .resources import Alarm, LogGroup, MetricFilter, log_group_of, metric_alarms, metric_filters, \
-    topic_subscriptions
+from .resources import Alarm, LogGroup, MetricFilter, log_group_of, metric_alarms, metric_filters, topic_subscriptions
 
 NAMESPACE = "CISBenchmark"
 

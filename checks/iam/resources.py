@@ -16,8 +16,8 @@ from typing import Any, Iterator, Mapping
 from urllib.parse import unquote
 
 from auditor import CheckContext, DataUnavailable, Resource, collector
-from auditor.policy import parse_policy
 from auditor.models import ApiError
+from auditor.policy import parse_policy
 
 ROOT_ROW = "<root_account>"
 CREDENTIAL_REPORT_WAIT = "iam.credential_report_wait_seconds"

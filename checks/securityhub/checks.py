@@ -34,5 +34,5 @@ class SecurityhubHubEnabled(Check):
         if hub is None:
             yield ctx.failed(resource, f"Security Hub is not enabled in {ctx.region}.", {"enabled": False})
             return
-        yield ctx.passed(resource, f"Security Hub is enabled in {ctx.region}.",
-                         {"enabled": True, "hub_arn": hub.get("HubArn", ""), "subscribed_at": hub.get("SubscribedAt", "")})
+        evidence = {"enabled": True, "hub_arn": hub.get("HubArn", ""), "subscribed_at": hub.get("SubscribedAt", "")}
+        yield ctx.passed(resource, f"Security Hub is enabled in {ctx.region}.", evidence)

@@ -48,21 +48,22 @@ class VpcPrivateSubnetNatGatewayAvailable(Check):
             if not routes or net.subnet_is_public(subnet.id):
                 continue
             gateways = [net.nat_gateways.get(route.target) for route in routes]
+            pairs = list(zip(routes, gateways, strict=True))
             evidence: dict[str, Any] = {
                 **net.subnet_evidence(subnet.id),
                 "nat_routes": [route.evidence() for route in routes],
                 "nat_gateways": [
                     {"id": route.target, "state": gateway.state if gateway else "missing",
                      "subnet_id": gateway.subnet_id if gateway else None}
-                    for route, gateway in zip(routes, gateways)
+                    for route, gateway in pairs
                 ],
             }
-            working = [r.target for r, g in zip(routes, gateways) if g is not None and g.available and r.usable]
+            working = [r.target for r, g in pairs if g is not None and g.available and r.usable]
             if working:
                 yield ctx.passed(subnet.resource, f"Subnet {subnet.label} routes to available NAT gateway "
                                  f"{', '.join(working)}.", evidence)
             else:
-                broken = ", ".join(f"{r.target} ({g.state if g else 'missing'})" for r, g in zip(routes, gateways))
+                broken = ", ".join(f"{r.target} ({g.state if g else 'missing'})" for r, g in pairs)
                 yield ctx.failed(subnet.resource, f"Subnet {subnet.label} routes to a NAT gateway that is not "
                                  f"available: {broken}.", evidence)
 

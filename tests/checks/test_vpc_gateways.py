@@ -84,11 +84,11 @@ def vpn(connection_id: str, telemetry: tuple[str, ...], logging: tuple[bool, ...
     return {
         "VpnConnectionId": connection_id, "State": state, "Type": "ipsec.1",
         "CustomerGatewayConfiguration": "<vpn_connection><pre_shared_key>do-not-echo</pre_shared_key>",
-        "VgwTelemetry": [{"OutsideIpAddress": ip, "Status": status} for ip, status in zip(ips, telemetry)],
+        "VgwTelemetry": [{"OutsideIpAddress": ip, "Status": status} for ip, status in zip(ips, telemetry, strict=True)],
         "Options": {"TunnelOptions": [
             {"OutsideIpAddress": ip, "LogOptions": {"CloudWatchLogOptions": {
                 "LogEnabled": enabled, "LogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:vpn"}}}
-            for ip, enabled in zip(ips, logging)
+            for ip, enabled in zip(ips, logging, strict=True)
         ]},
         "Tags": [{"Key": "Name", "Value": f"{connection_id}-name"}],
     }

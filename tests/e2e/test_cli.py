@@ -11,6 +11,7 @@ from reports.json_report import schema
 from .conftest import aws_audit
 
 pytestmark = pytest.mark.e2e
+GUARDDUTY = ("--check", "guardduty_detector_enabled")
 
 
 def _assert_one_line_error(result, code: int, text: str) -> None:
@@ -23,7 +24,7 @@ def _assert_one_line_error(result, code: int, text: str) -> None:
 
 def test_run_writes_a_schema_valid_json_report(server_env, server_session, moto_server, tmp_path):
     server_session.client("guardduty", endpoint_url=moto_server).create_detector(Enable=True)
-    result = aws_audit(["run", "--region", "us-east-1", "--region", "eu-west-1", "--check", "guardduty_detector_enabled",
+    result = aws_audit(["run", "--region", "us-east-1", "--region", "eu-west-1", *GUARDDUTY,
                         "--output-dir", "reports", "--no-progress"], server_env, tmp_path)
     assert result.returncode == 0, result.stderr
     [report] = (tmp_path / "reports").glob("aws-audit-123456789012-*.json")
@@ -36,14 +37,14 @@ def test_run_writes_a_schema_valid_json_report(server_env, server_session, moto_
 
 
 def test_fail_on_sets_exit_code_1(server_env, server_session, tmp_path):
-    result = aws_audit(["run", "--region", "us-east-1", "--check", "guardduty_detector_enabled", "--fail-on", "high",
+    result = aws_audit(["run", "--region", "us-east-1", *GUARDDUTY, "--fail-on", "high",
                         "--format", "json", "--output-dir", "out", "--quiet"], server_env, tmp_path)
     assert result.returncode == 1, result.stderr
     assert result.stdout == "" and result.stderr == ""
 
 
 def test_fail_on_above_the_failing_severity_is_0(server_env, server_session, tmp_path):
-    result = aws_audit(["run", "--region", "us-east-1", "--check", "guardduty_detector_enabled", "--fail-on", "critical",
+    result = aws_audit(["run", "--region", "us-east-1", *GUARDDUTY, "--fail-on", "critical",
                         "--format", "table"], server_env, tmp_path)
     assert result.returncode == 0, result.stderr
 
@@ -81,7 +82,7 @@ def test_malformed_config(server_env, tmp_path):
 
 def test_unknown_format(server_env, tmp_path):
     _assert_one_line_error(
-        aws_audit(["run", "--region", "us-east-1", "--check", "guardduty_detector_enabled", "--format", "json,pdf"], server_env,
+        aws_audit(["run", "--region", "us-east-1", *GUARDDUTY, "--format", "json,pdf"], server_env,
                   tmp_path), 2, "unknown format pdf")
 
 
@@ -92,7 +93,7 @@ def test_bad_option_is_a_usage_error(server_env, tmp_path):
 
 def test_unwritable_output_dir(server_env, tmp_path):
     (tmp_path / "file").write_text("")
-    _assert_one_line_error(aws_audit(["run", "--region", "us-east-1", "--check", "guardduty_detector_enabled", "--output-dir",
+    _assert_one_line_error(aws_audit(["run", "--region", "us-east-1", *GUARDDUTY, "--output-dir",
                                       "file/sub"], server_env, tmp_path), 2, "cannot create output directory")
 
 
@@ -101,6 +102,6 @@ def test_list_checks_and_permissions(server_env, tmp_path):
     assert listed.returncode == 0
     checks = json.loads(listed.stdout)
     assert {"guardduty_detector_enabled"} <= {c["id"] for c in checks}
-    policy = json.loads(aws_audit(["permissions", "--check", "guardduty_detector_enabled"], server_env, tmp_path).stdout)
+    policy = json.loads(aws_audit(["permissions", *GUARDDUTY], server_env, tmp_path).stdout)
     assert policy["Statement"][0]["Action"] == [
         "ec2:DescribeRegions", "guardduty:GetDetector", "guardduty:ListDetectors", "sts:GetCallerIdentity"]
