@@ -75,7 +75,7 @@ class Remediation:
     url: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     """What a finding is about. `type` uses CloudFormation resource type names (AWS::S3::Bucket)."""
 
@@ -91,7 +91,7 @@ class Resource:
         return self.arn or f"{self.type}/{self.id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large account has hundreds of thousands of these
 class Finding:
     check_id: str
     title: str
