@@ -106,10 +106,14 @@ class Counting:
             return dict(extra)
 
 
+# Services whose protocol answers in XML (query, ec2, rest-xml), by signing name; every other one answers JSON.
+XML_SERVICES = frozenset({"ec2", "s3", "iam", "sts", "rds", "elasticloadbalancing", "monitoring", "sns", "sqs",
+                          "cloudformation", "autoscaling", "elasticache", "redshift", "ses", "route53", "cloudfront"})
+
+
 def _throttle(environ: Environ, start_response: Callable[..., Any], service: str) -> list[bytes]:
     """A throttling answer in the wire format of the service's protocol."""
-    if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", "") or service in (
-            "lambda", "guardduty", "ecs"):
+    if service not in XML_SERVICES:
         start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
                                            ("x-amzn-ErrorType", "ThrottlingException")])
         return [json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()]
