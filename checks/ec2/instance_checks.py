@@ -34,7 +34,7 @@ class Ec2InstanceStoppedNotStale(Check):
     id = "ec2_instance_stopped_not_stale"
     service = "ec2"
     severity = Severity.MEDIUM
-    category = Category.OPERATIONS
+    category = Category.COST  # a stopped instance still pays for its volumes and addresses
     title = "EC2 instances are not left stopped beyond the allowed number of days"
     risk = "Forgotten stopped instances accumulate cost and restart unpatched with their old permissions."
     remediation = Remediation(

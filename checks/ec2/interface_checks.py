@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from auditor import Category, Check, CheckContext, Control, Finding, Remediation, Severity
+from auditor import Category, Check, CheckContext, Control, Finding, Remediation, Severity, pricing
 
 from .resources import elastic_ips, network_interfaces
 
@@ -40,8 +40,9 @@ class Ec2ElasticIpAssociated(Check):
                 yield ctx.passed(address.resource, f"Elastic IP {address.label} is associated with {target}.",
                                  evidence)
             else:
-                yield ctx.failed(address.resource, f"Elastic IP {address.label} is not associated with anything.",
-                                 evidence)
+                cost = pricing.hourly(ctx.region, "eip_idle_hour")
+                yield ctx.failed(address.resource, f"Elastic IP {address.label} is not associated with anything "
+                                 f"and costs {cost.text()}.", {**evidence, **cost.evidence()})
 
 
 class Ec2NetworkInterfaceSourceDestCheckEnabled(Check):

@@ -101,6 +101,8 @@ def test_unassociated_eip_fails_and_associated_passes(audit, ec2):
     run = audit(EIP)
     assert statuses(run) == {idle["AllocationId"]: "FAIL", used["AllocationId"]: "PASS"}
     assert finding_for(run, idle["AllocationId"]).evidence["association_id"] is None
+    # 0.005 USD an hour all month, from the shipped price table for us-east-1.
+    assert finding_for(run, idle["AllocationId"]).evidence["estimated_monthly_cost_usd"] == 3.65
     assert idle["PublicIp"] in finding_for(run, idle["AllocationId"]).message
     assert finding_for(run, used["AllocationId"]).evidence["instance_id"] == instance
     assert finding_for(run, used["AllocationId"]).resource.type == "AWS::EC2::EIP"
