@@ -48,6 +48,9 @@ def seed(session: boto3.Session, endpoint: str, total: int, regions: tuple[str, 
     )["Role"]["Arn"]
     code = _zip()
     jobs: list[Callable[[], object]] = []
+    # moto's EC2 security groups are not safe to create from several threads at once (a dict changes size while
+    # another request iterates it): these are created one after another.
+    serial_jobs: list[Callable[[], object]] = []
 
     def per_region(kind: str) -> list[tuple[str, int]]:
         n = counts[kind]
@@ -61,7 +64,7 @@ def seed(session: boto3.Session, endpoint: str, total: int, regions: tuple[str, 
                 port = 22 if i % 10 == 0 else 443
                 ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
                     "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-            jobs.append(make_sg)
+            serial_jobs.append(make_sg)
     for region, n in per_region("ebs_volume"):
         ec2 = client("ec2", region)
         jobs += [lambda ec2=ec2, region=region, i=i: ec2.create_volume(  # type: ignore[misc]
@@ -96,6 +99,8 @@ def seed(session: boto3.Session, endpoint: str, total: int, regions: tuple[str, 
         jobs += [lambda ecs=ecs, i=i: ecs.register_task_definition(  # type: ignore[misc]
             family=f"bench-{i}", containerDefinitions=[{"name": "app", "image": "app:1", "memory": 256,
                                                         "privileged": i % 5 == 0}]) for i in range(n)]
+    for job in serial_jobs:
+        job()
     with ThreadPoolExecutor(threads) as pool:
         for future in [pool.submit(job) for job in jobs]:
             future.result()
