@@ -11,8 +11,8 @@ from typing import Any, Iterator
 from auditor import Category, Check, CheckContext, Finding, Remediation, Severity
 from auditor.pricing import Estimate, hourly, per_gb_month, price
 
-from .cost_resources import ami_snapshot_ids, ebs_snapshots, ebs_volumes
-from .resources import instances
+from .cost_resources import ami_snapshot_ids, ebs_snapshots
+from .resources import instances, volumes
 
 GP3_INCLUDED_IOPS = 3000
 
@@ -45,7 +45,7 @@ class Ec2EbsVolumeAttached(Check):
     api_calls = ("ec2:DescribeVolumes",)
 
     def evaluate(self, ctx: CheckContext) -> Iterator[Finding]:
-        for volume in ebs_volumes(ctx):
+        for volume in volumes(ctx):
             if volume.state not in ("available", "in-use"):
                 continue
             estimate = per_gb_month(ctx.region, "ebs_gb_month", volume.size_gib, volume.volume_type)
@@ -103,7 +103,7 @@ class Ec2EbsVolumeGp3Type(Check):
     api_calls = ("ec2:DescribeVolumes",)
 
     def evaluate(self, ctx: CheckContext) -> Iterator[Finding]:
-        for volume in ebs_volumes(ctx):
+        for volume in volumes(ctx):
             if volume.state in ("deleting", "deleted", "error"):
                 continue
             evidence: dict[str, Any] = {"volume_type": volume.volume_type, "size_gib": volume.size_gib}

@@ -1,5 +1,5 @@
-"""What the EC2 cost checks need beyond `resources.py`: volume types and sizes, snapshot ages and sizes, and the
-snapshots the account's AMIs use. The reads are the same as the security checks' (shared through the memo)."""
+"""What the EC2 cost checks need beyond `resources.py`: snapshot ages and sizes, and the snapshots the account's
+AMIs use. The reads are the same as the security checks' (shared through the memo)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,45 +21,6 @@ def _timestamp(value: Any) -> datetime | None:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     return None
-
-
-@dataclass(frozen=True)
-class EbsVolume:
-    id: str
-    region: str
-    arn: str
-    volume_type: str
-    size_gib: int
-    iops: int
-    state: str  # creating | available | in-use | deleting | deleted | error
-    attached_to: tuple[str, ...] = ()
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        name = self.tags.get("Name", "")
-        return f"{self.id} ({name})" if name else self.id
-
-    @property
-    def resource(self) -> Resource:
-        return Resource(id=self.id, type="AWS::EC2::Volume", arn=self.arn, name=self.tags.get("Name", ""),
-                        region=self.region, tags=self.tags)
-
-
-@collector
-def ebs_volumes(ctx: CheckContext) -> list[EbsVolume]:
-    response = ctx.call("ec2", "DescribeVolumes") or {}
-    return [
-        EbsVolume(
-            id=str(item["VolumeId"]), region=ctx.region, arn=ctx.arn("ec2", f"volume/{item['VolumeId']}"),
-            volume_type=str(item.get("VolumeType", "")), size_gib=int(item.get("Size", 0) or 0),
-            iops=int(item.get("Iops", 0) or 0), state=str(item.get("State", "")),
-            attached_to=tuple(str(a.get("InstanceId", "")) for a in item.get("Attachments") or []
-                              if a.get("State", "attached") in ("attaching", "attached")),
-            tags=tag_dict(item.get("Tags")),
-        )
-        for item in response.get("Volumes", [])
-    ]
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,17 @@ class Volume:
     arn: str
     encrypted: bool
     kms_key_id: str
-    state: str
+    state: str  # creating | available | in-use | deleting | deleted | error
     size_gib: int
     attachments: tuple[VolumeAttachment, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    volume_type: str = ""
+    iops: int = 0
+
+    @property
+    def attached_to(self) -> tuple[str, ...]:
+        """Instances the volume is attached (or being attached) to."""
+        return tuple(a.instance_id for a in self.attachments if a.state in ("attaching", "attached", ""))
 
     @property
     def name(self) -> str:
@@ -170,7 +177,7 @@ def volumes(ctx: CheckContext) -> list[Volume]:
                 encrypted=bool(item.get("Encrypted", False)),
                 kms_key_id=str(item.get("KmsKeyId", "")),
                 state=str(item.get("State", "unknown")),
-                size_gib=int(item.get("Size", 0)),
+                size_gib=int(item.get("Size", 0) or 0),
                 attachments=tuple(
                     VolumeAttachment(
                         instance_id=str(a.get("InstanceId", "")),
@@ -180,6 +187,8 @@ def volumes(ctx: CheckContext) -> list[Volume]:
                     for a in item.get("Attachments", [])
                 ),
                 tags=tag_dict(item.get("Tags")),
+                volume_type=str(item.get("VolumeType", "")),
+                iops=int(item.get("Iops", 0) or 0),
             )
         )
     return found
