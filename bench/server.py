@@ -107,7 +107,7 @@ class Counting:
 
 
 # Services whose protocol answers in XML (query, ec2, rest-xml), by signing name; every other one answers JSON.
-XML_SERVICES = frozenset({"ec2", "s3", "iam", "sts", "rds", "elasticloadbalancing", "monitoring", "sns", "sqs",
+XML_SERVICES = frozenset({"ec2", "s3", "s3express", "iam", "sts", "rds", "elasticloadbalancing", "monitoring", "sns", "sqs",
                           "cloudformation", "autoscaling", "elasticache", "redshift", "ses", "route53", "cloudfront"})
 
 
@@ -121,7 +121,7 @@ def _throttle(environ: Environ, start_response: Callable[..., Any], service: str
         start_response("503 Service Unavailable", [("Content-Type", "text/xml")])
         return [b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
                 b"</Message></Error></Errors></Response>"]
-    if service == "s3":
+    if service in ("s3", "s3express"):
         start_response("503 Slow Down", [("Content-Type", "application/xml")])
         return [b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"]
     start_response("400 Bad Request", [("Content-Type", "text/xml")])
