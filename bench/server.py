@@ -107,8 +107,10 @@ class Counting:
 
 
 # Services whose protocol answers in XML (query, ec2, rest-xml), by signing name; every other one answers JSON.
-XML_SERVICES = frozenset({"ec2", "s3", "s3express", "iam", "sts", "rds", "elasticloadbalancing", "monitoring", "sns", "sqs",
-                          "cloudformation", "autoscaling", "elasticache", "redshift", "ses", "route53", "cloudfront"})
+XML_SERVICES = frozenset({
+    "ec2", "s3", "s3express", "iam", "sts", "rds", "elasticloadbalancing", "monitoring", "sns", "sqs",
+    "cloudformation", "autoscaling", "elasticache", "redshift", "ses", "route53", "cloudfront",
+})
 
 
 def _throttle(environ: Environ, start_response: Callable[..., Any], service: str) -> list[bytes]:
