@@ -37,14 +37,18 @@ class Unit:
 
 
 def plan_units(checks: Iterable[type[Check]], regions: tuple[str, ...], home_region: str) -> list[Unit]:
-    units = []
-    for check in checks:
-        if check.scope is Scope.GLOBAL:
-            units.append(Unit(check, home_region))
-        else:
-            units.extend(Unit(check, region) for region in regions)
-    # Spread services across the pool so one service's rate limit does not hold every worker.
-    return sorted(units, key=lambda u: (u.region, u.check.service, u.check.id))
+    """Account-wide units first: they read per bucket, user or policy and are the longest, so they should not
+    start last. Then the regional units, taken round-robin across services, so that no one service's API (and
+    its rate limit) holds every worker at once."""
+    ordered = sorted(checks, key=lambda c: (c.service, c.id))
+    first = [Unit(c, home_region) for c in ordered if c.scope is Scope.GLOBAL]
+    by_service: dict[str, list[Unit]] = {}
+    for check in ordered:
+        if check.scope is not Scope.GLOBAL:
+            by_service.setdefault(check.service, []).extend(Unit(check, region) for region in regions)
+    queues = list(by_service.values())
+    interleaved = [queue[i] for i in range(max(map(len, queues), default=0)) for queue in queues if i < len(queue)]
+    return first + interleaved
 
 
 def _summary(check: type[Check]) -> CheckSummary:
