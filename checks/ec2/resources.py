@@ -38,6 +38,7 @@ class Instance:
     virtualization_type: str = ""  # "hvm" or "paravirtual"
     # When the instance entered its current state, where AWS says (StateTransitionReason of a stopped instance).
     state_since: datetime | None = None
+    instance_profile_arn: str = ""  # "" when the instance runs without an instance profile (role)
 
     @property
     def name(self) -> str:
@@ -157,6 +158,7 @@ def instances(ctx: CheckContext) -> list[Instance]:
                     ),
                     virtualization_type=str(item.get("VirtualizationType", "")),
                     state_since=transition_time(str(item.get("StateTransitionReason") or "")),
+                    instance_profile_arn=str((item.get("IamInstanceProfile") or {}).get("Arn", "")),
                 )
             )
     return found

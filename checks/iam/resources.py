@@ -508,21 +508,12 @@ class InstanceRoleUse:
 
 @collector
 def instance_roles(ctx: CheckContext) -> tuple[InstanceRoleUse, ...]:
-    """Instances of the region that are not terminated. The unfiltered DescribeInstances read is the same one
-    the EC2 checks make, so the run's cache answers it once for both."""
-    response = ctx.call("ec2", "DescribeInstances") or {}
-    found = []
-    for reservation in response.get("Reservations", []):
-        owner = reservation.get("OwnerId") or ctx.account
-        for item in reservation.get("Instances", []):
-            if (item.get("State") or {}).get("Name") in ("terminated", "shutting-down"):
-                continue
-            instance_id = item["InstanceId"]
-            found.append(InstanceRoleUse(
-                instance_id=instance_id,
-                region=ctx.region,
-                arn=ctx.arn("ec2", f"instance/{instance_id}", account=owner),
-                instance_profile_arn=(item.get("IamInstanceProfile") or {}).get("Arn", ""),
-                tags={str(t.get("Key")): str(t.get("Value", "")) for t in item.get("Tags") or () if t.get("Key")},
-            ))
-    return tuple(found)
+    """Instances of the region that are not terminated, with their instance profile: derived from the EC2
+    collector, so DescribeInstances is read and parsed once for the EC2 and the IAM checks."""
+    from checks.ec2.resources import instances
+
+    return tuple(
+        InstanceRoleUse(instance_id=i.id, region=i.region, arn=i.arn, instance_profile_arn=i.instance_profile_arn,
+                        tags=i.tags)
+        for i in instances(ctx)
+    )
