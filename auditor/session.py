@@ -79,11 +79,14 @@ def _one_line(exc: BaseException) -> str:
 
 
 class AwsSession:
-    """Owns every boto3 client of a run. Clients are thread-safe; their creation is serialised here."""
+    """Owns every boto3 client of a run. Clients are thread-safe; their creation is serialised here (a boto3
+    Session is not), under a lock of its own: the request counters have another, so a client being built never
+    holds up the requests already on the wire."""
 
     def __init__(self, config: AuditConfig, boto_session: boto3.Session | None = None) -> None:
         self._config = config
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the counters
+        self._client_lock = threading.Lock()
         self._clients: dict[tuple[str, str], BaseClient] = {}
         self._requests: Counter[str] = Counter()
         self._throttled = 0
@@ -135,6 +138,7 @@ class AwsSession:
         child = AwsSession.__new__(AwsSession)
         child._config = replace(self._config, role_arn=None, external_id=None)
         child._lock = threading.Lock()
+        child._client_lock = threading.Lock()
         child._clients = {}
         child._requests = Counter()
         child._throttled = 0
@@ -165,7 +169,7 @@ class AwsSession:
         client = self._clients.get(key)
         if client is not None:
             return client
-        with self._lock:
+        with self._client_lock:
             client = self._clients.get(key)
             if client is None:
                 client = self._boto.client(service, region_name=region, config=self._botocore_config)
