@@ -54,7 +54,7 @@ class Result:
     finding_states: dict[str, str] = field(default_factory=dict, repr=False)
 
 
-def _audit(endpoint: str, workers: int, out_dir: Path) -> tuple[int, float, float]:
+def _audit(endpoint: str, workers: int, out_dir: Path, regions: tuple[str, ...] = REGIONS) -> tuple[int, float, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                AWS_DEFAULT_REGION=REGIONS[0], AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
@@ -62,7 +62,7 @@ def _audit(endpoint: str, workers: int, out_dir: Path) -> tuple[int, float, floa
     from auditor.demo import SIMULATOR_GAPS  # checks whose API moto lacks: left out, as in the demo
 
     gaps = [a for check in sorted(SIMULATOR_GAPS) for a in ("--exclude-check", check)]
-    command = [str(Path(sys.executable).parent / "aws-audit"), "run", *[a for r in REGIONS for a in ("--region", r)],
+    command = [str(Path(sys.executable).parent / "aws-audit"), "run", *[a for r in regions for a in ("--region", r)],
                *gaps,
                "--workers", str(workers), "--format", "json", "--output-dir", str(out_dir), "--quiet", "--no-progress"]
     started = time.perf_counter()
@@ -102,6 +102,10 @@ def measure_rates(size: int, latency: float, workers: int, throttle_rates: tuple
         t0 = time.perf_counter()
         seeded = seed(session, aws.url, size, REGIONS)
         seed_seconds = time.perf_counter() - t0
+        # Warm the simulator up, unmeasured and without latency: moto imports a service's code and builds its
+        # backend on the service's first request, holding the GIL for up to a second, which AWS never does.
+        with tempfile.TemporaryDirectory() as tmp:
+            _audit(aws.url, workers, Path(tmp), regions=REGIONS[:1])
         for throttle_rate in throttle_rates:
             counts = aws.middleware
             counts.reset()
