@@ -9,7 +9,7 @@ checks hold every other account to):
   year, noncurrent versions expired, events to EventBridge, Object Lock (GOVERNANCE, 30 days); bucket and key are
   retained when the stack is deleted (reports outlive it);
 - the execution role: the AWS managed SecurityAudit and ViewOnlyAccess policies — or, with least privilege, exactly
-  the policy `aws-audit permissions` prints — plus writing under its own account's prefix in its own bucket,
+  the policy `aws-audit permissions` prints — plus reading and writing under its own account's prefix in its bucket,
   publishing to its topic, its failed-run queue, its own log group and X-Ray, and nothing else;
 - the function (Python 3.12, arm64, 900 s, X-Ray Active, reserved concurrency), its log group with retention, and
   an encrypted queue that keeps a run that failed after Lambda's retry (its on-failure destination);
@@ -19,7 +19,7 @@ checks hold every other account to):
 
 The fan-out passes S3 keys between its states, never the shard list or the shard results: Step Functions refuses a
 state input or output, and a Lambda payload, over 256 KB, and an organization of 100 accounts in 17 regions is
-1,700 shards — about 200 KB as a bare list, more with each shard's result. See `state_machine_definition`.
+1,700 shards — 215 KB as a bare list, more with each shard's result. See `state_machine_definition`.
 
 Metrics are CloudWatch Embedded Metric Format lines written to the function's log (the `metrics` report format),
 so the role needs no cloudwatch:PutMetricData.
