@@ -6,9 +6,17 @@ Configuration comes from the environment the stack sets (AWS_AUDIT_*) and can be
 - `run` (default, the schedule): audit, then write s3://BUCKET/<account>/<yyyy>/<mm>/<dd>/<run-id>.json and .html and
   <account>/latest.json, print the metrics (CloudWatch Embedded Metric Format) to the log, diff against the previous
   latest.json and notify SNS of new FAIL findings at or above fail-on;
-- `plan`, `shard`, `aggregate`: the steps of the fan-out state machine (see auditor/deploy/template.py) — list the
-  (account, region) shards; audit one shard and store its report; merge the shard reports and then do what `run`
-  does after its audit.
+- `plan`, `shard`, `shard_failed`, `aggregate`: the steps of the fan-out state machine (see
+  auditor/deploy/template.py). Step Functions limits what passes between states, and a Lambda payload, to 256 KB,
+  and an organization's run has thousands of shards, so only S3 keys pass between the steps; the data stays in the
+  report bucket under <account>/shards/<run-id>/:
+  - `plan` lists the (account, region) shards, writes them as plan.json (a JSON array the Distributed Map reads)
+    and returns {run_id, bucket, key, count};
+  - `shard` audits one shard and writes <shard-id>.json;
+  - `shard_failed` writes <shard-id>.error.json (the error and its cause) for a shard that failed after its retries;
+  - `aggregate` gets {run_id, bucket, key}, reads the plan, and for every planned shard its report, else its failure
+    record, else makes the shard ERROR rows (ShardReportMissing) — no planned shard is ever missing from the merged
+    report — then does what `run` does after its audit.
 
 The audit goes through the normal engine and its read-only `AwsSession`; the reports and the notification go through
 separate writer clients, which the audit never sees. One JSON line per phase is logged.
@@ -22,7 +30,7 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import boto3
 from botocore.exceptions import ClientError
@@ -104,7 +112,7 @@ class ReportStore:
                            ChecksumAlgorithm="SHA256")
         return f"s3://{self.bucket}/{key}"
 
-    def get_json(self, key: str) -> dict[str, Any] | None:
+    def get_json(self, key: str) -> Any:
         try:
             answer = self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
@@ -112,6 +120,12 @@ class ReportStore:
                 return None
             raise
         return json.loads(answer["Body"].read())
+
+    def keys(self, prefix: str) -> set[str]:
+        """The keys under `prefix`: one listing tells which shards left what, instead of a failed read per absence
+        (S3 answers a read of a missing key with 404 only to a caller allowed to list the bucket, else with 403)."""
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return {item["Key"] for page in pages for item in page.get("Contents", [])}
 
 
 def run_prefix(account: str, started: datetime, run_id: str) -> str:
@@ -122,8 +136,24 @@ def latest_key(account: str) -> str:
     return f"{account}/latest.json"
 
 
+def shards_prefix(account: str, run_id: str) -> str:
+    return f"{account}/shards/{run_id}/"
+
+
+def plan_key(account: str, run_id: str) -> str:
+    return f"{shards_prefix(account, run_id)}plan.json"
+
+
 def shard_key(account: str, run_id: str, shard_id: str) -> str:
-    return f"{account}/shards/{run_id}/{shard_id}.json"
+    return f"{shards_prefix(account, run_id)}{shard_id}.json"
+
+
+def failure_key(account: str, run_id: str, shard_id: str) -> str:
+    return f"{shards_prefix(account, run_id)}{shard_id}.error.json"
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 # -- the audit -----------------------------------------------------------------------------------------------------
@@ -261,8 +291,13 @@ def _plan(event: Mapping[str, Any], context: Any, settings: Settings, boto_sessi
     shards = plan_shards(session.identity.account, regions, home_region=session.home_region,
                          member_accounts=members, role_name=settings.org_role,
                          partition=session.identity.partition)
-    log_phase("plan", run_id, shards=len(shards), regions=list(regions), accounts=len(members) or 1)
-    return {"run_id": run_id, "shards": [s.to_dict() for s in shards]}
+    # The list goes to S3, not into the answer: 1,700 shards (100 accounts x 17 regions) are ~200 KB of JSON, and
+    # Step Functions refuses a state output over 256 KB. The Distributed Map reads the array from the object itself.
+    key = plan_key(_own_account(context, boto_session), run_id)
+    body = json.dumps([s.to_dict() for s in shards], separators=(",", ":")) + "\n"
+    ReportStore(boto_session, settings.bucket).put(key, body, "application/json")
+    log_phase("plan", run_id, shards=len(shards), regions=list(regions), accounts=len(members) or 1, key=key)
+    return {"run_id": run_id, "bucket": settings.bucket, "key": key, "count": len(shards)}
 
 
 def _shard(event: Mapping[str, Any], context: Any, settings: Settings, boto_session: boto3.Session) -> dict[str, Any]:
@@ -281,7 +316,24 @@ def _shard(event: Mapping[str, Any], context: Any, settings: Settings, boto_sess
     key = shard_key(_own_account(context, boto_session), run_id, shard.id)
     ReportStore(boto_session, settings.bucket).put(key, json.dumps(document) + "\n", "application/json")
     log_phase("shard", run_id, shard=shard.id, findings=len(run.findings), key=key, duration_ms=timer.ms)
-    return {"shard": shard.to_dict(), "key": key}
+    return {"run_id": run_id, "shard": shard.id, "key": key}
+
+
+def _shard_failed(event: Mapping[str, Any], context: Any, settings: Settings,
+                  boto_session: boto3.Session) -> dict[str, Any]:
+    """A shard that still failed after its retries: its error and cause are kept in S3, so the aggregation can say
+    why its checks are ERROR (the state machine passes no result on to the aggregation)."""
+    from .deploy.shards import Shard
+
+    run_id = _run_id(event, context)
+    shard = Shard.from_dict(event["shard"])
+    error = event.get("error") or {}
+    record = {"shard": shard.to_dict(), "error": str(error.get("Error") or "Unknown"),
+              "cause": str(error.get("Cause") or ""), "at": _utc_now()}
+    key = failure_key(_own_account(context, boto_session), run_id, shard.id)
+    ReportStore(boto_session, settings.bucket).put(key, json.dumps(record) + "\n", "application/json")
+    log_phase("shard_failed", run_id, shard=shard.id, error=record["error"], key=key)
+    return {"run_id": run_id, "shard": shard.id, "key": key}
 
 
 def check_descriptions(checks: list[Any]) -> list[dict[str, Any]]:
@@ -294,33 +346,53 @@ def _aggregate(event: Mapping[str, Any], context: Any, settings: Settings,
                boto_session: boto3.Session) -> dict[str, Any]:
     from reports.load import run_from_document
 
-    from .deploy.shards import Shard, failed_shard_document, fanout_manifest, finalize_document, merge_all
+    from .deploy.shards import Shard, failed_shard_document, fanout_manifest, finalize_document, merge_stream
 
     run_id = _run_id(event, context)
     timer = _Timer()
-    store = ReportStore(boto_session, settings.bucket)
-    now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-    checks = None
-    documents = []
-    for result in event.get("results", []):
-        shard = Shard.from_dict(result["shard"])
-        document = store.get_json(result["key"]) if result.get("key") else None
-        if document is None:
-            error = result.get("error") or {"Error": "ShardReportMissing", "Cause": f"no report for {shard.id}"}
-            checks = checks if checks is not None else check_descriptions(_selected_checks(settings))
-            document = failed_shard_document(shard, checks, error=str(error.get("Error", "Unknown")),
-                                             cause=str(error.get("Cause", "")), at=now)
-        documents.append(document)
-    merged = merge_all(documents)
-    manifest = fanout_manifest(merged)
     own = _own_account(context, boto_session)
+    store = ReportStore(boto_session, settings.bucket)
+    key = str(event.get("key") or plan_key(own, run_id))
+    planned = store.get_json(key)
+    if not isinstance(planned, list):
+        raise ValueError(f"no shard plan at s3://{settings.bucket}/{key}")
+    shards = [Shard.from_dict(item) for item in planned]
+    present = store.keys(shards_prefix(own, run_id))
+    now = _utc_now()
+    checks: list[dict[str, Any]] | None = None
+    missing: list[str] = []
+
+    def failed(shard: Shard, error: str, cause: str, at: str) -> dict[str, Any]:
+        nonlocal checks
+        checks = checks if checks is not None else check_descriptions(_selected_checks(settings))
+        return failed_shard_document(shard, checks, error=error, cause=cause, at=at)
+
+    def documents() -> Iterator[dict[str, Any]]:
+        """Every planned shard, read one at a time: its report, else its failure record, else ERROR rows."""
+        for shard in shards:
+            report_key, record_key = shard_key(own, run_id, shard.id), failure_key(own, run_id, shard.id)
+            document = store.get_json(report_key) if report_key in present else None
+            if document is not None:
+                yield document
+                continue
+            record = store.get_json(record_key) if record_key in present else None
+            if record is not None:
+                yield failed(shard, str(record.get("error", "Unknown")), str(record.get("cause", "")),
+                             str(record.get("at") or now))
+                continue
+            missing.append(shard.id)
+            yield failed(shard, "ShardReportMissing", f"shard {shard.id} left neither a report nor a failure "
+                         f"record under s3://{settings.bucket}/{shards_prefix(own, run_id)}", now)
+
+    merged = merge_stream(documents())
+    manifest = fanout_manifest(merged)
     run = replace(run_from_document(finalize_document(merged)), account=own, accounts=tuple(manifest["accounts"]))
-    log_phase("aggregate", run_id, shards=len(documents), failed_shards=manifest["failed_shards"],
+    log_phase("aggregate", run_id, shards=len(shards), failed_shards=manifest["failed_shards"], missing=missing,
               findings=len(run.findings), duration_ms=timer.ms)
     return publish(run, run_id, settings, boto_session, extra=manifest)
 
 
-MODES = {"run": _run, "plan": _plan, "shard": _shard, "aggregate": _aggregate}
+MODES = {"run": _run, "plan": _plan, "shard": _shard, "shard_failed": _shard_failed, "aggregate": _aggregate}
 
 
 def run_handler(event: Mapping[str, Any] | None, context: Any, *,

@@ -3,8 +3,9 @@
 Pure functions of JSON report documents (the `json` format, see reports/json_report.py): no AWS, no clock.
 
 `merge_documents` is associative and commutative — merging shard reports in any order or grouping gives the same
-document — so the aggregation step does not care in which order the Map state's iterations finished. A shard that
-failed after its retries is turned into ERROR rows by `failed_shard_document` (one per check it should have run),
+document — so the aggregation step does not care in which order the Map state's iterations finished, and
+`merge_stream` can fold the reports in as they are read, a batch at a time. A shard that failed after its retries,
+or left no report at all, is turned into ERROR rows by `failed_shard_document` (one per check it should have run),
 and then merged like any other shard: it is never missing data.
 """
 from __future__ import annotations
@@ -154,6 +155,27 @@ def merge_all(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     if not documents:
         raise ValueError("nothing to merge: no shard report")
     return _combine(documents)
+
+
+def merge_stream(documents: Iterable[Mapping[str, Any]], *, batch: int = 64) -> dict[str, Any]:
+    """Merge documents as they arrive, holding at most `batch` unmerged ones besides the merge so far.
+
+    The aggregation reads one shard report after another from S3; an organization's run has thousands, and holding
+    every one of them next to their merge would need memory for both. Because merging is associative and
+    commutative, folding in batches gives the same document as `merge_all` over the whole list.
+    """
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    merged: dict[str, Any] | None = None
+    pending: list[Mapping[str, Any]] = []
+    for document in documents:
+        pending.append(document)
+        if len(pending) == batch:
+            merged = _combine(pending if merged is None else [merged, *pending])
+            pending = []
+    if merged is None:
+        return merge_all(pending)
+    return _combine([merged, *pending]) if pending else merged
 
 
 def shard_document(document: Mapping[str, Any], shard: Shard) -> dict[str, Any]:

@@ -9,11 +9,17 @@ checks hold every other account to):
   year, noncurrent versions expired, events to EventBridge, Object Lock (GOVERNANCE, 30 days); bucket and key are
   retained when the stack is deleted (reports outlive it);
 - the execution role: the AWS managed SecurityAudit and ViewOnlyAccess policies — or, with least privilege, exactly
-  the policy `aws-audit permissions` prints — plus writing under its own account's prefix in its own bucket,
+  the policy `aws-audit permissions` prints — plus reading and writing under its own account's prefix in its bucket,
   publishing to its topic, its failed-run queue, its own log group and X-Ray, and nothing else;
 - the function (Python 3.12, arm64, 900 s, X-Ray Active, reserved concurrency), its log group with retention, and
   an encrypted queue that keeps a run that failed after Lambda's retry (its on-failure destination);
-- an EventBridge schedule; with fan-out, a Step Functions state machine the schedule starts instead.
+- an EventBridge schedule; with fan-out, a Step Functions state machine the schedule starts instead, and its role:
+  invoking the function, reading the shard plan from its own prefix of the bucket (and decrypting it through S3),
+  starting and watching the child executions of its own Distributed Map, tracing and logging.
+
+The fan-out passes S3 keys between its states, never the shard list or the shard results: Step Functions refuses a
+state input or output, and a Lambda payload, over 256 KB, and an organization of 100 accounts in 17 regions is
+1,700 shards — 215 KB as a bare list, more with each shard's result. See `state_machine_definition`.
 
 Metrics are CloudWatch Embedded Metric Format lines written to the function's log (the `metrics` report format),
 so the role needs no cloudwatch:PutMetricData.
@@ -35,6 +41,7 @@ REPORT_RETENTION_DAYS = 365  # the seed guide's expiration; latest.json is rewri
 HANDLER = "auditor.lambda_handler.handler"
 MANAGED_READ_POLICIES = ("SecurityAudit", "job-function/ViewOnlyAccess")
 MAP_CONCURRENCY = 10
+MAP_LABEL = "Shards"  # the Distributed Map's label: its child executions are named <state machine>/Shards:<id>
 FUNCTION_ARN = "${FunctionArn}"  # placeholder in the state machine definition
 REPORT_PREFIX = "${AWS::AccountId}/"  # the function writes only under its own account's prefix
 
@@ -105,62 +112,70 @@ def _tags(options: StackOptions) -> list[Json]:
 
 
 def state_machine_definition() -> Json:
-    """Plan the shards, audit each (retried; a shard that still fails is caught and passed on as a failure, so
-    it becomes ERROR rows), then aggregate. FUNCTION_ARN is replaced by the function's ARN in the template."""
+    """Plan, audit every shard in a child execution of a Distributed Map, aggregate. FUNCTION_ARN is replaced by the
+    function's ARN in the template.
+
+    Whatever the number of shards, what passes between the states has a constant size:
+    - Plan writes the shard list to s3://BUCKET/<account>/shards/<run-id>/plan.json and returns {run_id, bucket, key,
+      count};
+    - the Map's ItemReader reads that JSON array from S3 itself; each child execution gets {run_id, shard};
+    - a child audits its shard (retried); if it still fails, the catcher hands the error to `shard_failed`, which
+      keeps it in S3 next to the reports. Each child's output is {} (OutputPath null): the Map's results are
+      discarded, but Step Functions still collects them before discarding, so they must stay tiny (3 bytes a shard).
+      A child that fails even so is tolerated (ToleratedFailurePercentage 100) and does not stop the run;
+    - Aggregate gets {run_id, bucket, key} and finds every planned shard's report or failure record in S3 itself; a
+      shard with neither becomes ERROR rows, so no planned shard is ever missing from the report.
+    The Distributed Map also lifts the Inline Map's limits: 40 concurrent iterations, and one execution history
+    (25,000 events) holding every shard's events. Child executions are STANDARD: a shard may run up to Lambda's
+    15 minutes, longer than an EXPRESS execution may last.
+    """
     invoke = "arn:aws:states:::lambda:invoke"
     retry_transient = {"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException",
                                        "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
                        "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2.0, "JitterStrategy": "FULL"}
     retry_all = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 30, "MaxAttempts": 2, "BackoffRate": 2.0,
                  "JitterStrategy": "FULL"}
+
+    def call(payload: Json, **state: Any) -> Json:
+        return {"Type": "Task", "Resource": invoke, "Parameters": {"FunctionName": FUNCTION_ARN, "Payload": payload},
+                "Retry": [retry_transient, retry_all], **state}
+
     return {
-        "Comment": "aws-audit fan-out: one invocation per (account, region) shard, then one aggregation",
+        "Comment": "aws-audit fan-out: plan to S3, one child execution per (account, region) shard, then one "
+                   "aggregation; only S3 keys pass between the states",
         "StartAt": "Plan",
         "States": {
-            "Plan": {
-                "Type": "Task", "Resource": invoke,
-                "Parameters": {"FunctionName": FUNCTION_ARN,
-                               "Payload": {"mode": "plan", "run_id.$": "$$.Execution.Name"}},
-                "ResultSelector": {"run_id.$": "$.Payload.run_id", "shards.$": "$.Payload.shards"},
-                "Retry": [retry_transient, retry_all],
-                "Next": "Shards",
-            },
+            "Plan": call({"mode": "plan", "run_id.$": "$$.Execution.Name"},
+                         ResultSelector={"run_id.$": "$.Payload.run_id", "bucket.$": "$.Payload.bucket",
+                                         "key.$": "$.Payload.key", "count.$": "$.Payload.count"},
+                         Next="Shards"),
             "Shards": {
-                "Type": "Map", "ItemsPath": "$.shards", "MaxConcurrency": MAP_CONCURRENCY,
+                "Type": "Map", "Label": MAP_LABEL,
+                "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                               "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"}},
                 "ItemSelector": {"run_id.$": "$.run_id", "shard.$": "$$.Map.Item.Value"},
+                "MaxConcurrency": MAP_CONCURRENCY,
+                "ToleratedFailurePercentage": 100,
                 "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                     "StartAt": "AuditShard",
                     "States": {
-                        "AuditShard": {
-                            "Type": "Task", "Resource": invoke,
-                            "Parameters": {"FunctionName": FUNCTION_ARN,
-                                           "Payload": {"mode": "shard", "run_id.$": "$.run_id",
-                                                       "shard.$": "$.shard"}},
-                            "ResultSelector": {"shard.$": "$.Payload.shard", "key.$": "$.Payload.key"},
-                            "Retry": [retry_transient, retry_all],
-                            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                                       "Next": "ShardFailed"}],
-                            "End": True,
-                        },
-                        "ShardFailed": {
-                            "Type": "Pass",
-                            "Parameters": {"shard.$": "$.shard", "error.$": "$.error"},
-                            "End": True,
-                        },
+                        "AuditShard": call({"mode": "shard", "run_id.$": "$.run_id", "shard.$": "$.shard"},
+                                           Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                                   "Next": "RecordShardFailure"}],
+                                           OutputPath=None, End=True),
+                        "RecordShardFailure": call({"mode": "shard_failed", "run_id.$": "$.run_id",
+                                                    "shard.$": "$.shard", "error.$": "$.error"},
+                                                   OutputPath=None, End=True),
                     },
                 },
-                "ResultPath": "$.results",
+                "ResultPath": None,
                 "Next": "Aggregate",
             },
-            "Aggregate": {
-                "Type": "Task", "Resource": invoke,
-                "Parameters": {"FunctionName": FUNCTION_ARN,
-                               "Payload": {"mode": "aggregate", "run_id.$": "$.run_id", "results.$": "$.results"}},
-                "ResultSelector": {"report.$": "$.Payload.report", "new_failing.$": "$.Payload.new_failing"},
-                "Retry": [retry_transient, retry_all],
-                "End": True,
-            },
+            "Aggregate": call({"mode": "aggregate", "run_id.$": "$.run_id", "bucket.$": "$.bucket", "key.$": "$.key"},
+                              ResultSelector={"report.$": "$.Payload.report",
+                                              "new_failing.$": "$.Payload.new_failing"},
+                              End=True),
         },
     }
 
@@ -339,26 +354,7 @@ def build_template(options: StackOptions, *, code_key: str | None = None) -> Jso
             "Properties": {"LogGroupName": f"/aws/vendedlogs/states/{options.stack_name}",
                            "RetentionInDays": LOG_RETENTION_DAYS, "Tags": tags},
         }
-        resources["StateMachineRole"] = {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": _trust("states.amazonaws.com"),
-                "Policies": [{"PolicyName": "invoke-audit", "PolicyDocument": _policy(
-                    {"Effect": "Allow", "Action": "lambda:InvokeFunction",
-                     "Resource": [_arn("Function"), _sub("${Function.Arn}:*")]},
-                    {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords",
-                                                   "xray:GetSamplingRules", "xray:GetSamplingTargets"],
-                     "Resource": "*"},
-                    # Vended log delivery for Step Functions is configured on "*" (AWS documents no narrower form).
-                    {"Effect": "Allow", "Action": ["logs:CreateLogDelivery", "logs:GetLogDelivery",
-                                                   "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-                                                   "logs:ListLogDeliveries", "logs:PutResourcePolicy",
-                                                   "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
-                     "Resource": "*"},
-                )}],
-                "Tags": tags,
-            },
-        }
+        resources["StateMachineRole"] = _state_machine_role(options, tags)
         resources["StateMachine"] = {
             "Type": "AWS::StepFunctions::StateMachine",
             "Properties": {
@@ -393,6 +389,43 @@ def build_template(options: StackOptions, *, code_key: str | None = None) -> Jso
         }
     resources["Schedule"] = rule
     return _document(options, resources, outputs)
+
+
+def _state_machine_role(options: StackOptions, tags: list[Json]) -> Json:
+    """Invoke the function; what a Distributed Map needs and no more: read the shard plan under the stack account's
+    own prefix of its bucket (decrypting it only through S3), and start, watch and stop the child executions of this
+    state machine. The state machine's ARN is built from its name, not referenced: a reference to the state machine
+    from its own role would be a circular dependency."""
+    machine = f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{options.stack_name}"
+    children = (f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:"
+                f"{options.stack_name}/*")
+    statements = [
+        {"Sid": "InvokeAudit", "Effect": "Allow", "Action": "lambda:InvokeFunction",
+         "Resource": [_arn("Function"), _sub("${Function.Arn}:*")]},
+        {"Sid": "ReadShardPlan", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": _sub(f"${{ReportBucket.Arn}}/{REPORT_PREFIX}shards/*")},
+        {"Sid": "DecryptShardPlan", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": _arn("ReportKey"),
+         "Condition": {"StringEquals": {"kms:ViaService": _sub("s3.${AWS::Region}.amazonaws.com")}}},
+        {"Sid": "StartShardExecutions", "Effect": "Allow", "Action": "states:StartExecution",
+         "Resource": _sub(machine)},
+        {"Sid": "WatchShardExecutions", "Effect": "Allow",
+         "Action": ["states:DescribeExecution", "states:StopExecution"], "Resource": _sub(children)},
+        {"Sid": "Tracing", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                                                         "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+         "Resource": "*"},
+        # Vended log delivery for Step Functions is configured on "*" (AWS documents no narrower form).
+        {"Sid": "DeliverLogs", "Effect": "Allow", "Action": ["logs:CreateLogDelivery", "logs:GetLogDelivery",
+                                                             "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                                                             "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                                                             "logs:DescribeResourcePolicies",
+                                                             "logs:DescribeLogGroups"],
+         "Resource": "*"},
+    ]
+    return {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": _trust("states.amazonaws.com"),
+        "Policies": [{"PolicyName": "run-fan-out", "PolicyDocument": _policy(*statements)}],
+        "Tags": tags,
+    }}
 
 
 def _function_role(options: StackOptions, topic: Json | str | None, tags: list[Json]) -> Json:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,33 +145,129 @@ def test_a_missing_bucket_or_an_unknown_mode_is_refused(account: dict[str, Any])
         _invoke(account, {"mode": "explode"})
 
 
+FAN_OUT = {"AWS_AUDIT_REGIONS": f"{REGION},eu-west-1,eu-central-1", "AWS_AUDIT_SERVICES": "s3,ec2",
+           "AWS_AUDIT_CHECKS": "s3_bucket_versioning_enabled,ec2_ebs_default_encryption_enabled"}
+
+
 def test_fan_out_plans_audits_shards_and_merges_with_a_failed_shard_as_errors(
         account: dict[str, Any], capsys: Any) -> None:
-    extra = {"AWS_AUDIT_REGIONS": f"{REGION},eu-west-1", "AWS_AUDIT_SERVICES": "s3,ec2",
-             "AWS_AUDIT_CHECKS": "s3_bucket_versioning_enabled,ec2_ebs_default_encryption_enabled"}
-    plan = _invoke(account, {"mode": "plan", "run_id": "exec-1"}, **extra)
-    assert plan["run_id"] == "exec-1"
-    assert [(s["region"], s["include_global"]) for s in plan["shards"]] == [("eu-west-1", False), (REGION, True)]
+    """plan -> shard (one) -> shard_failed (one) -> aggregate, as the state machine calls them; the third shard
+    left nothing at all (its child execution failed even to record its failure)."""
+    prefix = f"{ACCOUNT}/shards/exec-1/"
+    plan = _invoke(account, {"mode": "plan", "run_id": "exec-1"}, **FAN_OUT)
+    assert plan == {"run_id": "exec-1", "bucket": BUCKET, "key": f"{prefix}plan.json", "count": 3}
+    shards = _read(account, plan["key"])  # the JSON array the Distributed Map's ItemReader reads
+    assert [(s["region"], s["include_global"]) for s in shards] == [
+        ("eu-central-1", False), ("eu-west-1", False), (REGION, True)]
+    lost, failed, audited = shards
 
-    results = []
-    for shard in plan["shards"]:
-        if shard["region"] == "eu-west-1":  # this one failed after the state machine's retries
-            results.append({"shard": shard, "error": {"Error": "Lambda.Unknown", "Cause": "out of memory"}})
-            continue
-        results.append(_invoke(account, {"mode": "shard", "run_id": "exec-1", "shard": shard}, **extra))
-    assert results[1]["key"] == f"{ACCOUNT}/shards/exec-1/{ACCOUNT}-{REGION}.json"
+    # Each child execution gets {run_id, shard} from the Map's ItemSelector.
+    done = _invoke(account, {"mode": "shard", "run_id": "exec-1", "shard": audited}, **FAN_OUT)
+    assert done == {"run_id": "exec-1", "shard": f"{ACCOUNT}-{REGION}", "key": f"{prefix}{ACCOUNT}-{REGION}.json"}
+    error = {"Error": "Lambda.Unknown", "Cause": "The function ran out of memory"}  # the catcher's $.error
+    recorded = _invoke(account, {"mode": "shard_failed", "run_id": "exec-1", "shard": failed, "error": error},
+                       **FAN_OUT)
+    assert recorded["key"] == f"{prefix}{ACCOUNT}-eu-west-1.error.json"
+    record = _read(account, recorded["key"])
+    assert (record["shard"], record["error"], record["cause"]) == (failed, "Lambda.Unknown", error["Cause"])
 
-    merged = _invoke(account, {"mode": "aggregate", "run_id": "exec-1", "results": results}, **extra)
+    merged = _invoke(account, {"mode": "aggregate", "run_id": "exec-1", "bucket": BUCKET, "key": plan["key"]},
+                     **FAN_OUT)
     report = _read(account, f"{ACCOUNT}/latest.json")
-    assert report["run"]["regions"] == ["eu-west-1", REGION]
-    errors = [f for f in report["findings"] if f["status"] == "ERROR"]
-    # The global check ran once, in the home region's shard; the failed shard's regional check is an ERROR row.
-    assert [(f["check_id"], f["region"]) for f in errors] == [("ec2_ebs_default_encryption_enabled", "eu-west-1")]
-    assert {(f["check_id"], f["region"]) for f in report["findings"] if f["status"] != "ERROR"} == {
-        ("s3_bucket_versioning_enabled", REGION), ("ec2_ebs_default_encryption_enabled", REGION)}
-    assert "Lambda.Unknown" in errors[0]["message"]
+    assert report["run"]["regions"] == ["eu-central-1", "eu-west-1", REGION]
+    # No planned shard is missing: the regional check has a row in every planned region, the global one ran once.
+    rows = {(f["check_id"], f["region"], f["status"]) for f in report["findings"]}
+    assert {(c, r) for c, r, _ in rows if c == "ec2_ebs_default_encryption_enabled"} == {
+        ("ec2_ebs_default_encryption_enabled", s["region"]) for s in shards}
+    errors = {f["region"]: f for f in report["findings"] if f["status"] == "ERROR"}
+    assert set(errors) == {"eu-west-1", "eu-central-1"}
+    assert all(f["check_id"] == "ec2_ebs_default_encryption_enabled" for f in errors.values())
+    # The failure record keeps the cause; the shard that left nothing says so.
+    assert "Lambda.Unknown" in errors["eu-west-1"]["message"]
+    assert errors["eu-west-1"]["evidence"]["cause"] == error["Cause"]
+    assert "ShardReportMissing" in errors["eu-central-1"]["message"]
+    assert "neither a report nor a failure record" in errors["eu-central-1"]["evidence"]["cause"]
     assert any(f["status"] == "FAIL" and f["resource"]["id"] == "plain-data" for f in report["findings"])
     manifest = _read(account, merged["report"].removeprefix(f"s3://{BUCKET}/").replace(".json", ".shards.json"))
-    assert manifest["failed_shards"] == [f"{ACCOUNT}-eu-west-1"]
-    assert merged["notified"] and merged["findings"]["ERROR"] == 1
-    assert "aggregate" in [line.get("phase") for line in _logged(capsys.readouterr().out)]
+    assert manifest["shards"] == sorted(f"{ACCOUNT}-{s['region']}" for s in shards)
+    assert manifest["failed_shards"] == [f"{ACCOUNT}-eu-central-1", f"{ACCOUNT}-eu-west-1"]
+    assert merged["notified"] and merged["findings"]["ERROR"] == 2
+
+    logged = {line.get("phase"): line for line in _logged(capsys.readouterr().out)}
+    assert logged["shard_failed"]["shard"] == f"{ACCOUNT}-eu-west-1"
+    assert logged["aggregate"]["missing"] == [f"{ACCOUNT}-eu-central-1"] and logged["aggregate"]["shards"] == 3
+
+
+def test_aggregating_without_a_plan_is_refused(account: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="no shard plan"):
+        _invoke(account, {"mode": "aggregate", "run_id": "never-planned"}, **FAN_OUT)
+
+
+# Seventeen regions, as an account with every default region enabled has.
+SEVENTEEN_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1",
+                     "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1",
+                     "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2")
+SMALL = 4 * 1024  # Step Functions' limit is 256 KB; what passes between the states stays far below it
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+
+
+def test_what_passes_between_the_states_stays_small_for_an_organization_of_1700_shards(
+        account: dict[str, Any], aws: boto3.Session, capsys: Any) -> None:
+    """100 accounts (the function's and 99 members, in a simulated organization) x 17 regions, through the
+    handler. Every event a state sends and every answer it passes on is measured; the shard list stays in S3."""
+    org = aws.client("organizations", region_name=REGION)
+    org.create_organization(FeatureSet="ALL")
+    for n in range(99):
+        org.create_account(AccountName=f"member-{n}", Email=f"member-{n}@example.com")
+    extra = {**FAN_OUT, "AWS_AUDIT_REGIONS": ",".join(SEVENTEEN_REGIONS), "AWS_AUDIT_ORG_ROLE": "AuditRole"}
+    sizes: dict[str, int] = {}
+
+    plan_event = {"mode": "plan", "run_id": "exec-big"}
+    plan = _invoke(account, plan_event, **extra)
+    sizes["plan event"], sizes["plan answer"] = _size(plan_event), _size(plan)
+    assert plan["count"] == 1700
+    shards = _read(account, plan["key"])
+    assert len({(s["account"], s["region"]) for s in shards}) == len(shards) == 1700
+    assert len({s["account"] for s in shards}) == 100 and sum(s["include_global"] for s in shards) == 100
+    listed = len(account["s3"].get_object(Bucket=BUCKET, Key=plan["key"])["Body"].read())
+    assert listed > 128 * 1024  # the list itself: half the state limit already, before any shard has a result
+
+    # The Map's ItemSelector gives each child {run_id, shard}; the child sends the shard (or its failure) on.
+    item = max(({"run_id": plan["run_id"], "shard": s} for s in shards), key=_size)
+    member = item["shard"]
+    assert member["role_arn"]  # the largest item is a member account's shard (it carries the role)
+    shard_event = {"mode": "shard", **item}
+    error = {"Error": "States.Timeout", "Cause": json.dumps({"errorMessage": "Task timed out after 900.00 seconds",
+                                                             "errorType": "Sandbox.Timedout"})}
+    failed_event = {"mode": "shard_failed", **item, "error": error}
+    sizes.update({"map item": _size(item), "shard event": _size(shard_event),
+                  "shard_failed event": _size(failed_event)})
+    # One member shard audited for real (the role is assumed in the simulated member account), one recorded failed.
+    sizes["shard answer"] = _size(_invoke(account, shard_event, **extra))
+    other = next(s for s in shards if s["account"] != member["account"])
+    sizes["shard_failed answer"] = _size(_invoke(account, {**failed_event, "shard": other}, **extra))
+    # Each child's own output is {} (OutputPath null): what the Map collects before discarding it.
+    sizes["map results (discarded)"] = _size([{}] * plan["count"])
+
+    aggregate_event = {"mode": "aggregate", "run_id": plan["run_id"], "bucket": plan["bucket"], "key": plan["key"]}
+    merged = _invoke(account, aggregate_event, **extra)
+    sizes["aggregate event"], sizes["aggregate answer"] = _size(aggregate_event), _size(merged)
+
+    with capsys.disabled():  # shown with `pytest -s`
+        sys.stderr.write(f"\npayload sizes for 1,700 shards (bytes): {sizes}; the shard list in S3: {listed}\n")
+    assert all(size < SMALL for name, size in sizes.items() if name != "map results (discarded)"), sizes
+    assert sizes["map results (discarded)"] < 6 * 1024, sizes  # 3 bytes a shard: 256 KB at ~87,000 shards
+
+    # And not one of the 1,700 planned shards is missing from the merged report.
+    manifest = _read(account, merged["report"].removeprefix(f"s3://{BUCKET}/").replace(".json", ".shards.json"))
+    assert manifest["shards"] == sorted(f"{s['account']}-{s['region']}" for s in shards)
+    assert len(manifest["failed_shards"]) == 1699  # all but the one audited
+    report = _read(account, f"{ACCOUNT}/latest.json")
+    regional = {(f["account"], f["region"]) for f in report["findings"]
+                if f["check_id"] == "ec2_ebs_default_encryption_enabled"}
+    assert regional == {(s["account"], s["region"]) for s in shards}
+    logged = {line.get("phase"): line for line in _logged(capsys.readouterr().out)}
+    assert len(logged["aggregate"]["missing"]) == 1698

@@ -17,6 +17,7 @@ from auditor.deploy.shards import (
     finalize_document,
     merge_all,
     merge_documents,
+    merge_stream,
     plan_shards,
 )
 from auditor.models import finding_id
@@ -134,6 +135,29 @@ def test_merge_is_associative_and_commutative(a: list[Any], b: list[Any], c: lis
     x, y, z = merge_all(a), merge_all(b), merge_all(c)
     assert merge_documents(merge_documents(x, y), z) == merge_documents(x, merge_documents(y, z))
     assert merge_documents(x, y) == merge_documents(y, x)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shard_documents(), shard_documents(), st.integers(1, 4))
+def test_merging_a_stream_in_batches_gives_the_same_report_as_merging_the_whole_list(
+        a: list[dict[str, Any]], b: list[dict[str, Any]], batch: int) -> None:
+    documents = a + b
+    consumed = []
+
+    def reading() -> Any:  # a generator, as the aggregation reads shard reports one at a time
+        for document in documents:
+            consumed.append(document["run"]["shards"][0])
+            yield document
+
+    assert merge_stream(reading(), batch=batch) == merge_all(documents)
+    assert len(consumed) == len(documents)
+
+
+def test_a_stream_with_nothing_to_merge_or_a_bad_batch_is_refused() -> None:
+    with pytest.raises(ValueError, match="nothing to merge"):
+        merge_stream(iter(()))
+    with pytest.raises(ValueError, match="batch"):
+        merge_stream([], batch=0)
 
 
 def test_the_merged_report_is_a_valid_report_with_everything_counted() -> None:

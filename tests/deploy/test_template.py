@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from auditor.cli import main
 from auditor.deploy.template import (
     MAP_CONCURRENCY,
+    MAP_LABEL,
     StackOptions,
     build_template,
     memory_for_workers,
@@ -220,22 +221,46 @@ def test_the_state_machine_plans_maps_shards_with_retry_and_catch_then_aggregate
     (machine,) = _of_type(template, "AWS::StepFunctions::StateMachine").values()
     separator, parts = machine["Properties"]["DefinitionString"]["Fn::Join"]
     arn = "arn:aws:lambda:us-east-1:123456789012:function:aws-audit"
-    assert separator == "" and parts.count({"Fn::GetAtt": ["Function", "Arn"]}) == 3
+    assert separator == "" and parts.count({"Fn::GetAtt": ["Function", "Arn"]}) == 4
     definition = json.loads("".join(arn if isinstance(p, dict) else p for p in parts))
-    assert json.dumps(definition).count(arn) == 3
+    assert json.dumps(definition).count(arn) == 4
     assert definition == json.loads(json.dumps(state_machine_definition()).replace("${FunctionArn}", arn))
     _check_machine(definition)
     states = definition["States"]
     assert [states[n]["Type"] for n in ("Plan", "Shards", "Aggregate")] == ["Task", "Map", "Task"]
-    shards = states["Shards"]
-    assert shards["ItemsPath"] == "$.shards" and shards["MaxConcurrency"] == MAP_CONCURRENCY
-    audit = shards["ItemProcessor"]["States"]["AuditShard"]
-    assert audit["Parameters"]["Payload"]["mode"] == "shard"
-    assert any(r["ErrorEquals"] == ["States.ALL"] and r["MaxAttempts"] >= 1 for r in audit["Retry"])
-    assert audit["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ShardFailed"}]
-    assert shards["ItemProcessor"]["States"]["ShardFailed"]["Type"] == "Pass"
-    assert states["Aggregate"]["Parameters"]["Payload"]["mode"] == "aggregate"
     assert all(states[n]["Retry"] for n in ("Plan", "Aggregate"))
+
+    # Plan passes on where the shard list is, not the list.
+    plan = states["Plan"]
+    assert plan["Parameters"]["Payload"] == {"mode": "plan", "run_id.$": "$$.Execution.Name"}
+    assert plan["ResultSelector"] == {"run_id.$": "$.Payload.run_id", "bucket.$": "$.Payload.bucket",
+                                      "key.$": "$.Payload.key", "count.$": "$.Payload.count"}
+
+    # A Distributed Map reads the list from S3 itself and keeps nothing of its children's results.
+    shards = states["Shards"]
+    assert "ItemsPath" not in shards
+    assert shards["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert shards["ItemReader"] == {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                                    "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"}}
+    assert shards["ItemSelector"] == {"run_id.$": "$.run_id", "shard.$": "$$.Map.Item.Value"}
+    assert shards["MaxConcurrency"] == MAP_CONCURRENCY and shards["Label"] == MAP_LABEL
+    assert shards["ToleratedFailurePercentage"] == 100  # a child that fails does not stop the run
+    assert shards["ResultPath"] is None and "ResultSelector" not in shards
+    children = shards["ItemProcessor"]["States"]
+    assert all(state["OutputPath"] is None for state in children.values())  # each child's result is {}
+
+    audit = children["AuditShard"]
+    assert audit["Parameters"]["Payload"] == {"mode": "shard", "run_id.$": "$.run_id", "shard.$": "$.shard"}
+    assert any(r["ErrorEquals"] == ["States.ALL"] and r["MaxAttempts"] >= 1 for r in audit["Retry"])
+    assert audit["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordShardFailure"}]
+    record = children["RecordShardFailure"]
+    assert record["Type"] == "Task" and record["Retry"] and "Catch" not in record
+    assert record["Parameters"]["Payload"] == {"mode": "shard_failed", "run_id.$": "$.run_id", "shard.$": "$.shard",
+                                               "error.$": "$.error"}
+
+    aggregate = states["Aggregate"]
+    assert aggregate["Parameters"]["Payload"] == {"mode": "aggregate", "run_id.$": "$.run_id", "bucket.$": "$.bucket",
+                                                  "key.$": "$.key"}
 
     (schedule,) = _of_type(template, "AWS::Events::Rule").values()
     assert schedule["Properties"]["Targets"][0]["Arn"] == {"Ref": "StateMachine"}
@@ -246,6 +271,47 @@ def test_the_state_machine_plans_maps_shards_with_retry_and_catch_then_aggregate
     assert function["Environment"]["Variables"]["AWS_AUDIT_SERVICES"] == "s3,iam"
     assume = [s for s in _statements(template["Resources"]["FunctionRole"]) if s["Sid"] == "EnterMemberAccounts"]
     assert assume[0]["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/AuditRole"}
+
+
+def test_the_state_machine_role_grants_what_a_distributed_map_needs_and_no_more() -> None:
+    template = _template("fan-out-organization")
+    machine = template["Resources"]["StateMachine"]["Properties"]
+    assert machine["RoleArn"] == {"Fn::GetAtt": ["StateMachineRole", "Arn"]} and machine["StateMachineName"] == \
+        "aws-audit"
+    role = template["Resources"]["StateMachineRole"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "states.amazonaws.com"}
+    assert "ManagedPolicyArns" not in role["Properties"]
+    grants = {s["Sid"]: (s["Action"], s["Resource"]) for s in _statements(role)}
+    machine_arn = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:aws-audit"
+    assert {sid: grant for sid, grant in grants.items() if sid not in {"Tracing", "DeliverLogs"}} == {
+        "InvokeAudit": ("lambda:InvokeFunction", [{"Fn::GetAtt": ["Function", "Arn"]},
+                                                  {"Fn::Sub": "${Function.Arn}:*"}]),
+        # The plan is read under the stack account's own prefix only (the function writes nowhere else).
+        "ReadShardPlan": ("s3:GetObject", {"Fn::Sub": "${ReportBucket.Arn}/${AWS::AccountId}/shards/*"}),
+        # The bucket is encrypted with the stack's key: reading the plan needs Decrypt, through S3 only.
+        "DecryptShardPlan": ("kms:Decrypt", {"Fn::GetAtt": ["ReportKey", "Arn"]}),
+        "StartShardExecutions": ("states:StartExecution", {"Fn::Sub": machine_arn}),
+        "WatchShardExecutions": (["states:DescribeExecution", "states:StopExecution"], {"Fn::Sub": (
+            "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:aws-audit/*")}),
+    }
+    (decrypt,) = [s for s in _statements(role) if s["Sid"] == "DecryptShardPlan"]
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}}}
+    bucket = template["Resources"]["ReportBucket"]["Properties"]["BucketEncryption"]
+    assert bucket["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == \
+        decrypt["Resource"]
+    # The role names the state machine by its ARN, never by a reference to it (that would be a cycle).
+    assert "StateMachine" not in json.dumps(role).replace("StateMachineRole", "")
+    actions = [a for s in _statements(role) for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+    assert not [a for a in actions if "*" in a]
+    assert all(s["Resource"] == "*" for s in _statements(role) if s["Sid"] in {"Tracing", "DeliverLogs"})
+
+    # The function reads and lists what it wrote under its own prefix: the plan, the shard reports, failure records.
+    function = {s["Sid"]: s for s in _statements(template["Resources"]["FunctionRole"])}
+    assert "s3:GetObject" in function["WriteOwnReports"]["Action"]
+    assert function["WriteOwnReports"]["Resource"] == {"Fn::Sub": "${ReportBucket.Arn}/${AWS::AccountId}/*"}
+    assert function["ListOwnReports"]["Condition"] == {
+        "StringLike": {"s3:prefix": [{"Fn::Sub": "${AWS::AccountId}/*"}]}}
 
 
 def test_the_bootstrap_step_is_the_key_and_the_bucket_only() -> None:
