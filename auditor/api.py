@@ -228,12 +228,14 @@ class ApiCache:
         method_name = xform_name(operation)
         if client.meta.method_to_api_mapping.get(method_name) != operation:
             raise ValueError(f"{service} has no operation {operation}")
-        started = time.perf_counter()
+        started = 0.0
         try:
-            if client.can_paginate(method_name):
-                result = client.get_paginator(method_name).paginate(**params).build_full_result()
-            else:
-                result = getattr(client, method_name)(**params)
+            with self._session.gate.slot():  # at most `workers` reads on the wire, whoever's thread asks
+                started = time.perf_counter()
+                if client.can_paginate(method_name):
+                    result = client.get_paginator(method_name).paginate(**params).build_full_result()
+                else:
+                    result = getattr(client, method_name)(**params)
         except ClientError as exc:
             err = exc.response.get("Error", {})
             code = str(err.get("Code", "Unknown"))

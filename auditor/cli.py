@@ -95,7 +95,8 @@ def audit_options(command: Callable[..., Any]) -> Callable[..., Any]:
                          help="Output format, repeatable or comma-separated: table, json, html, csv, jsonl, "
                               "summary, asff, ocsf, metrics, or one a plugin registers. Default: table,json,html."),
             click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
-                         help="Parallel (check, region) units; the connection pool matches it."),
+                         help="Most AWS requests in flight at once (over every account of an --org run); "
+                              "EC2 and Lambda are also paced to their published request rates."),
             click.option("--max-attempts", type=click.IntRange(1, 50), default=10, show_default=True,
                          help="Attempts per API call (adaptive retries with backoff)."),
             click.option("--fail-on", type=click.Choice(["none", *SEVERITIES]), default="none", show_default=True,

@@ -92,6 +92,9 @@ def evaluate_unit(ctx: CheckContext) -> list[Finding]:
     return findings
 
 
+THREADS_PER_WORKER = 2
+
+
 def run_audit(
     config: AuditConfig,
     *,
@@ -115,7 +118,11 @@ def run_audit(
         from .organization import Target
 
         targets = [Target(identity.account, session)]
-    fanout = FanOut(config.workers) if config.workers > 1 else None
+    # `workers` is how many reads are on the wire at once (the session's gate). Twice as many threads are ready to
+    # send: a unit waiting for a collector another unit is computing, or a fan-out waiting for its items, does not
+    # leave a slot of the gate idle.
+    threads = THREADS_PER_WORKER * config.workers
+    fanout = FanOut(threads) if config.workers > 1 else None
     contexts: list[CheckContext] = []
     caches: list[ApiCache] = []
     findings: list[Finding] = []
@@ -145,7 +152,7 @@ def run_audit(
         sessions.append(session)
     done = 0
     try:
-        with ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="aws-audit") as pool:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="aws-audit") as pool:
             futures = {pool.submit(evaluate_unit, ctx): ctx for ctx in contexts}
             for future in as_completed(futures):
                 ctx = futures[future]

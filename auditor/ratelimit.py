@@ -1,0 +1,135 @@
+"""How fast and how wide the audit talks to AWS: at most `workers` requests in flight, and per service no faster
+than the request rates AWS publishes.
+
+Two gates, both passed by every request the engine makes:
+
+- `RequestGate.slot()`: a semaphore of `--workers` slots, held for the whole of one read (its pages and its
+  retries). Unit threads and fan-out threads together never have more than `workers` reads on the wire, so
+  `requests x latency / workers` is a true lower bound of a run's wall time (the benchmark's yardstick).
+- `RateLimiter.acquire(service, region, operation)`: a token bucket per published quota, taken before each HTTP
+  attempt (pages and retries included: AWS counts every one). A request that would exceed the quota waits here
+  instead of being throttled and retried; botocore's adaptive retries still handle throttling that comes anyway
+  (other clients in the account share the same quotas).
+
+The published quotas (default values, per account and Region):
+
+- EC2: each API has its own bucket; non-mutating (Describe*/Get*) actions hold 100 tokens refilled at 20 per second
+  (Amazon EC2 API request throttling, "request token bucket sizes and refill rates").
+- Lambda: GetFunction 100 requests per second; GetPolicy 15; every other control-plane API together 15
+  (Lambda quotas, "Lambda API requests").
+
+Other services publish no per-API read rate; for them only the `workers` gate applies, and adaptive retries the
+rest. The quotas are the account's: other tools calling the same APIs at the same time share them, which is what
+the adaptive retries are for.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator, Mapping
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A token bucket: `burst` requests at once, refilled at `rate` per second."""
+
+    rate: float
+    burst: float
+
+
+@dataclass(frozen=True)
+class ServiceQuotas:
+    """The quotas of one service in one Region: `per_operation` gives each operation its own bucket of `default`;
+    otherwise the operations not named in `operations` share one bucket of `default`."""
+
+    default: Quota
+    per_operation: bool = False
+    operations: Mapping[str, Quota] = None  # type: ignore[assignment]
+
+    def bucket(self, operation: str) -> tuple[str, Quota]:
+        own = (self.operations or {}).get(operation)
+        if own is not None:
+            return operation, own
+        return (operation if self.per_operation else "*"), self.default
+
+
+# Keyed by botocore service name (the first argument of ApiCache.call).
+PUBLISHED: dict[str, ServiceQuotas] = {
+    "ec2": ServiceQuotas(default=Quota(rate=20, burst=100), per_operation=True),
+    "lambda": ServiceQuotas(default=Quota(rate=15, burst=15),
+                            operations={"GetFunction": Quota(rate=100, burst=100),
+                                        "GetPolicy": Quota(rate=15, burst=15)}),
+}
+
+
+class _Bucket:
+    __slots__ = ("quota", "tokens", "stamp")
+
+    def __init__(self, quota: Quota, now: float) -> None:
+        self.quota = quota
+        self.tokens = quota.burst
+        self.stamp = now
+
+    def take(self, now: float) -> float:
+        """Take a token: 0.0 if one was there, else how long to wait for the one reserved for the caller."""
+        self.tokens = min(self.quota.burst, self.tokens + (now - self.stamp) * self.quota.rate)
+        self.stamp = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.quota.rate
+
+
+class RateLimiter:
+    """Token buckets per (service, Region, bucket). Callers reserve a token under the lock and sleep outside it,
+    so waiting callers are served in arrival order and nobody holds the lock while asleep."""
+
+    def __init__(self, quotas: Mapping[str, ServiceQuotas] | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._quotas = dict(PUBLISHED if quotas is None else quotas)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str, str], _Bucket] = {}
+        self._waited: dict[str, float] = {}
+
+    def limits(self, service: str) -> bool:
+        return service in self._quotas
+
+    def acquire(self, service: str, region: str, operation: str) -> float:
+        """Wait, if need be, until the request may go; returns the seconds waited."""
+        quotas = self._quotas.get(service)
+        if quotas is None:
+            return 0.0
+        name, quota = quotas.bucket(operation)
+        with self._lock:
+            now = self._clock()
+            key = (service, region, name)
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = _Bucket(quota, now)
+            wait = bucket.take(now)
+            if wait:
+                self._waited[service] = self._waited.get(service, 0.0) + wait
+        if wait:
+            self._sleep(wait)
+        return wait
+
+    @property
+    def waited(self) -> dict[str, float]:
+        """Seconds spent waiting for a token, by service (summed over threads)."""
+        with self._lock:
+            return dict(self._waited)
+
+
+class RequestGate:
+    """At most `workers` reads in flight over the whole run."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._slots = threading.BoundedSemaphore(workers)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._slots:
+            yield
