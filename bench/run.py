@@ -94,6 +94,11 @@ def measure(size: int, latency: float, workers: int, throttle_rate: float = 0.0)
 
 def measure_rates(size: int, latency: float, workers: int, throttle_rates: tuple[float, ...]) -> list[Result]:
     """Seed one account of `size` resources, then audit it once per throttle rate (same account, same ids)."""
+    return measure_runs(size, latency, [(workers, rate) for rate in throttle_rates])
+
+
+def measure_runs(size: int, latency: float, runs: list[tuple[int, float]]) -> list[Result]:
+    """Seed one account of `size` resources, then audit it once per (workers, throttle rate)."""
     results = []
     with SimulatedAws(latency=latency) as aws:
         # moto keeps its state per process: start every size from an empty account.
@@ -105,8 +110,8 @@ def measure_rates(size: int, latency: float, workers: int, throttle_rates: tuple
         # Warm the simulator up, unmeasured and without latency: moto imports a service's code and builds its
         # backend on the service's first request, holding the GIL for up to a second, which AWS never does.
         with tempfile.TemporaryDirectory() as tmp:
-            _audit(aws.url, workers, Path(tmp), regions=REGIONS[:1])
-        for throttle_rate in throttle_rates:
+            _audit(aws.url, runs[0][0], Path(tmp), regions=REGIONS[:1])
+        for workers, throttle_rate in runs:
             counts = aws.middleware
             counts.reset()
             counts.throttle_rate = throttle_rate
@@ -139,11 +144,11 @@ def machine() -> dict[str, Any]:
 def table(results: list[Result]) -> str:
     from tabulate import tabulate
 
-    rows = [[r.resources, r.throttle_rate, r.requests, r.duplicate_requests, r.throttled_requests, r.wall_seconds,
-             r.lower_bound_seconds, r.wall_over_lower_bound, r.peak_rss_mb, r.requests_per_resource, r.findings,
-             r.errors] for r in results]
-    return tabulate(rows, headers=["resources", "throttle", "requests", "dup", "throttled", "wall s", "bound s",
-                                   "wall/bound", "peak MB", "req/res", "findings", "ERROR"])
+    rows = [[r.resources, r.workers, r.throttle_rate, r.requests, r.duplicate_requests, r.throttled_requests,
+             r.wall_seconds, r.lower_bound_seconds, r.wall_over_lower_bound, r.peak_rss_mb, r.requests_per_resource,
+             r.findings, r.errors] for r in results]
+    return tabulate(rows, headers=["resources", "workers", "throttle", "requests", "dup", "throttled", "wall s",
+                                   "bound s", "wall/bound", "peak MB", "req/res", "findings", "ERROR"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--throttle", type=float, default=0.2,
                         help="also audit the smallest size again with this share of requests throttled (0: skip)")
+    parser.add_argument("--sweep", default="8,16,32,64",
+                        help="worker counts to compare on the 1,000-resource account (or the middle size); '' skips")
     parser.add_argument("--out", default="bench/results/latest.json")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -160,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         results.append(measure(size, args.latency, args.workers))
         print(table(results[-1:]), flush=True)
+    sweep: list[Result] = []
+    if args.sweep:
+        size = 1000 if 1000 in sizes else sizes[len(sizes) // 2]
+        sweep = measure_runs(size, args.latency, [(int(w), 0.0) for w in args.sweep.split(",")])
+        print("\nworker counts on the same account:")
+        print(table(sweep), flush=True)
     same_results = None
     if args.throttle:
         # On the smallest size: botocore's adaptive mode slows a client right down under sustained throttling.
@@ -178,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {n:7d}  {op}")
     document = {"machine": machine(), "latency_seconds": args.latency, "workers": args.workers,
                 "throttled_same_findings": same_results,
-                "results": [{k: v for k, v in asdict(r).items() if k != "finding_states"} for r in results]}
+                "results": [{k: v for k, v in asdict(r).items() if k != "finding_states"} for r in results],
+                "worker_sweep": [{k: v for k, v in asdict(r).items() if k not in ("finding_states", "by_operation")}
+                                 for r in sweep]}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {args.out}")
