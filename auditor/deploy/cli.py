@@ -70,6 +70,14 @@ def _say(message: str) -> None:
               help="Concurrent executions reserved for the function (default: 1, or 12 with --fan-out). An account "
                    "must keep 10 unreserved, so a new account with a limit of 10 cannot reserve any: raise the "
                    "limit first.")
+@click.option("--subnet-ids", default=None, metavar="ID,ID",
+              help="Run the function in these VPC subnets (private ones, in two or more Availability Zones); needs "
+                   "--security-group-ids. The subnets need a route to the public AWS API endpoints of every "
+                   "audited region (a NAT gateway). The role then also gets the network-interface permissions "
+                   "Lambda documents for VPC functions.")
+@click.option("--security-group-ids", default=None, metavar="ID,ID",
+              help="Security groups of the function's network interfaces (with --subnet-ids); outbound HTTPS is "
+                   "all it needs.")
 @click.option("--deps", type=click.Choice(["download", "local"]), default="download", show_default=True,
               help="Bundle click, tabulate and PyYAML as arm64/Python 3.12 wheels from PyPI (download), or the "
                    "installed pure-Python copies (local, no network).")
@@ -123,7 +131,12 @@ def stack_options(**opts: Any) -> Any:
         regions=tuple(opts["regions"]), services=tuple(opts["services"]), checks=tuple(opts["checks"]),
         exclude_checks=tuple(opts["exclude_checks"]), workers=opts["workers"],
         reserved_concurrency=opts.get("reserved_concurrency"),
+        subnet_ids=_ids(opts.get("subnet_ids")), security_group_ids=_ids(opts.get("security_group_ids")),
     )
+
+
+def _ids(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
 @click.command()

@@ -123,6 +123,21 @@ def test_the_audit_inside_the_handler_still_refuses_writes(account: dict[str, An
         session.client("s3", REGION).put_object(Bucket=BUCKET, Key="x", Body=b"x")
     with pytest.raises(ReadOnlyViolation, match="sns:Publish"):
         session.client("sns", REGION).publish(TopicArn=account["topic"], Message="x")
+    # Deployed into a VPC, the function's role may manage network interfaces (Lambda needs it); the audit still
+    # cannot: its gateway refuses the call before it is sent, whatever the credentials allow. The very same
+    # credentials do create one outside the gateway.
+    ec2 = BOTO.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    audit_ec2 = session.client("ec2", REGION)
+    with pytest.raises(ReadOnlyViolation, match="ec2:CreateNetworkInterface"):
+        audit_ec2.create_network_interface(SubnetId=subnet)
+    interface = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+    with pytest.raises(ReadOnlyViolation, match="ec2:DeleteNetworkInterface"):
+        audit_ec2.delete_network_interface(NetworkInterfaceId=interface)
+    with pytest.raises(ReadOnlyViolation, match="ec2:AssignPrivateIpAddresses"):
+        audit_ec2.assign_private_ip_addresses(NetworkInterfaceId=interface, SecondaryPrivateIpAddressCount=1)
+    assert [i["NetworkInterfaceId"] for i in ec2.describe_network_interfaces()["NetworkInterfaces"]] == [interface]
     # Every request the audit made was a read; the reports and the notification went through the writer.
     report = _read(account, result["report"].removeprefix(f"s3://{BUCKET}/"))
     operations = {call.split(":")[1] for call in report["run"]["api_calls"]}
