@@ -25,6 +25,9 @@ The fan-out passes S3 keys between its states, never the shard list or the shard
 state input or output, and a Lambda payload, over 256 KB, and an organization of 100 accounts in 17 regions is
 1,700 shards — 215 KB as a bare list, more with each shard's result. See `state_machine_definition`.
 
+The findings the stack knowingly does not satisfy on its own resources are declared in `accepted.py` and given to
+the function (AWS_AUDIT_ACCEPTED), which mutes them, with their reasons, in its own reports.
+
 Metrics are CloudWatch Embedded Metric Format lines written to the function's log (the `metrics` report format),
 so the role needs no cloudwatch:PutMetricData.
 """
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import Severity
+from .accepted import ENVIRONMENT_VARIABLE, accepted_findings, environment_value
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
@@ -224,6 +228,8 @@ def _environment(options: StackOptions, topic: Json | str | None) -> Json:
         variables["AWS_AUDIT_TOPIC_ARN"] = topic
     if options.org_role_name:
         variables["AWS_AUDIT_ORG_ROLE"] = options.org_role_name
+    # The findings the stack declares on its own resources: the handler mutes them in every run (accepted.py).
+    variables[ENVIRONMENT_VARIABLE] = environment_value(accepted_findings(options))
     return {"Variables": variables}
 
 
