@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
@@ -105,7 +106,7 @@ def mutelist_yaml(stack_name: str, rules: list[dict[str, str]], note: str = "") 
     header = [f"Findings the aws-audit stack {stack_name!r} declares on its own resources and knowingly does not",
               "satisfy, each with its reason (the deployed function mutes them in its own reports).",
               f"Audit with them: aws-audit run --mutelist {FILE_NAME}"]
-    header += note.splitlines()
+    header += [wrapped for line in note.splitlines() for wrapped in textwrap.wrap(line, 116) or [""]]
     body = yaml.safe_dump({"rules": rules}, sort_keys=False, width=120, allow_unicode=True)
     return "".join(f"# {line}\n" for line in header) + body
 

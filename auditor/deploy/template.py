@@ -233,13 +233,18 @@ def _environment(options: StackOptions, topic: Json | str | None) -> Json:
     return {"Variables": variables}
 
 
+def bucket_name_template(options: StackOptions) -> str:
+    """The report bucket's name as Fn::Sub text: the given name, or one per account and region."""
+    return options.bucket_name or "aws-audit-reports-${AWS::AccountId}-${AWS::Region}"
+
+
 def build_template(options: StackOptions, *, code_key: str | None = None) -> Json:
     """The stack. Without `code_key` (the bundle's S3 key in the report bucket) only the key and the bucket are
     built: deploy's first step on a new stack, so the bundle has somewhere to be uploaded."""
     resources: Json = {}
     outputs: Json = {}
     tags = _tags(options)
-    bucket_name = options.bucket_name or "aws-audit-reports-${AWS::AccountId}-${AWS::Region}"
+    bucket_name = bucket_name_template(options)
     function_name = options.stack_name
     log_group_name = f"/aws/lambda/{function_name}"
 

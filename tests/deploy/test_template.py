@@ -238,7 +238,8 @@ def test_least_privilege_grants_exactly_what_permissions_prints() -> None:
     assert len(json.dumps(read["Properties"]["PolicyDocument"], separators=(",", ":"))) < 6144  # managed limit
 
 
-def test_the_cli_builds_the_least_privilege_policy_of_the_selected_checks(tmp_path: Path) -> None:
+def test_the_cli_builds_the_least_privilege_policy_of_the_selected_checks(aws: Any, tmp_path: Path) -> None:
+    """Under moto: a dry run asks STS who the caller is (for accepted-findings.yaml)."""
     result = CliRunner().invoke(main, ["deploy", "--dry-run", "--deps", "local", "--output-dir", str(tmp_path),
                                        "--least-privilege", "--service", "s3", "--sns-topic", TOPIC])
     assert result.exit_code == 0, result.output
