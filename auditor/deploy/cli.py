@@ -1,4 +1,5 @@
-"""`aws-audit deploy` and `aws-audit undeploy`: option parsing only (the work: deploy.py, bundle.py, template.py)."""
+"""`aws-audit deploy` and `aws-audit undeploy`: option parsing only (the work: deploy.py, bundle.py, template.py,
+accepted.py)."""
 from __future__ import annotations
 
 import sys

@@ -10,10 +10,10 @@ checks hold every other account to):
   retained when the stack is deleted (reports outlive it);
 - the execution role: the AWS managed SecurityAudit and ViewOnlyAccess policies — or, with least privilege, exactly
   the policy `aws-audit permissions` prints — plus reading and writing under its own account's prefix in its bucket,
-  publishing to its topic, its failed-run queue, its own log group and X-Ray, and nothing else;
-  with subnets given, also what Lambda documents for a function in a VPC (creating its network interfaces in
-  exactly those subnets and security groups, describing, deleting and re-addressing network interfaces) — the one
-  grant beyond its own things, and the audit's read-only gateway still refuses every one of those calls;
+  publishing to its topic, its failed-run queue, its own log group and X-Ray, and nothing else — except, with
+  subnets given, what Lambda documents for a function in a VPC (creating its network interfaces in exactly those
+  subnets and security groups; describing, deleting and re-addressing network interfaces), in a policy of its own:
+  Lambda uses the role for them, and the audit's read-only gateway still refuses every one of those calls;
 - the function (Python 3.12, arm64, 900 s, X-Ray Active, reserved concurrency), in the given subnets and security
   groups if any (the seed guide's Lambda pattern), its log group with retention, and an encrypted queue that keeps
   a run that failed after Lambda's retry (its on-failure destination);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +134,9 @@ def test_placeholders_match_nothing_until_replaced() -> None:
                           region=PLACEHOLDERS["AWS::Region"], bucket="aws-audit-reports-<account-id>-<region>")
     for rule in resolve(accepted_findings(StackOptions()), values):
         assert "<partition>" in rule["resource"] and not set("*?[]") & set(rule["resource"])
+
+
+def test_the_readme_gives_every_reason_word_for_word() -> None:
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8").split())
+    for check, reason in REASONS.items():
+        assert f"| `{check}` |" in readme and reason in readme, check
