@@ -1,7 +1,10 @@
 """The Lambda entry point of a deployed aws-audit: `auditor.lambda_handler.handler(event, context)`.
 
 Configuration comes from the environment the stack sets (AWS_AUDIT_*) and can be overridden per event (`bucket`,
-`regions`, `services`, `checks`, `exclude_checks`, `fail_on`, `topic_arn`, `workers`). Modes (`event["mode"]`):
+`regions`, `services`, `checks`, `exclude_checks`, `fail_on`, `topic_arn`, `workers`). AWS_AUDIT_ACCEPTED, the
+findings the stack declares on its own resources (auditor/deploy/accepted.py), is a mutelist applied to every run,
+in every mode that audits or aggregates; it comes from the environment only, never from an event. Modes
+(`event["mode"]`):
 
 - `run` (default, the schedule): audit, then write s3://BUCKET/<account>/<yyyy>/<mm>/<dd>/<run-id>.json and .html and
   <account>/latest.json, print the metrics (CloudWatch Embedded Metric Format) to the log, diff against the previous
@@ -37,9 +40,11 @@ from botocore.exceptions import ClientError
 
 from .config import AuditConfig, Selection
 from .models import AuditRun, Finding, Scope, Severity
+from .mutelist import Mutelist
 from .session import AwsSession
 
 ENV_PREFIX = "AWS_AUDIT_"
+ACCEPTED = ENV_PREFIX + "ACCEPTED"
 MAX_LISTED = 50
 
 
@@ -61,6 +66,7 @@ class Settings:
     topic_arn: str | None = None
     workers: int = 16
     org_role: str | None = None
+    accepted: Mutelist | None = None  # the stack's declared exceptions, muted in every run
 
     @classmethod
     def load(cls, environ: Mapping[str, str], event: Mapping[str, Any]) -> "Settings":
@@ -80,6 +86,8 @@ class Settings:
             topic_arn=get("topic_arn") or None,
             workers=int(get("workers") or 16),
             org_role=get("org_role") or None,
+            # Environment only: an event may narrow or redirect a run, but never mute anything.
+            accepted=Mutelist.parse(environ[ACCEPTED], ACCEPTED) if environ.get(ACCEPTED) else None,
         )
 
 
@@ -160,7 +168,8 @@ def _utc_now() -> str:
 def audit_config(settings: Settings, *, regions: tuple[str, ...] | None = None,
                  role_arn: str | None = None) -> AuditConfig:
     return AuditConfig(regions=settings.regions if regions is None else regions, role_arn=role_arn,
-                       selection=settings.selection, workers=settings.workers, max_attempts=8)
+                       selection=settings.selection, workers=settings.workers, max_attempts=8,
+                       mutelist=settings.accepted)
 
 
 def audit_session(config: AuditConfig, boto_session: boto3.Session | None) -> AwsSession:
@@ -387,9 +396,20 @@ def _aggregate(event: Mapping[str, Any], context: Any, settings: Settings,
     merged = merge_stream(documents())
     manifest = fanout_manifest(merged)
     run = replace(run_from_document(finalize_document(merged)), account=own, accounts=tuple(manifest["accounts"]))
+    run = _mute_accepted(run, settings.accepted)
     log_phase("aggregate", run_id, shards=len(shards), failed_shards=manifest["failed_shards"], missing=missing,
               findings=len(run.findings), duration_ms=timer.ms)
     return publish(run, run_id, settings, boto_session, extra=manifest)
+
+
+def _mute_accepted(run: AuditRun, accepted: Mutelist | None) -> AuditRun:
+    """The merged run muted as each shard's audit was: the shards applied the rules already, and the findings the
+    aggregation made itself (a failed shard's ERROR rows) go through them too. A muted finding stays muted."""
+    if accepted is None:
+        return run
+    today = run.started.date()
+    return replace(run, findings=accepted.apply(run.findings, today), mutelist_rules=len(accepted.rules),
+                   expired_mutes=tuple(r.to_dict() for r in accepted.expired_rules(today)))
 
 
 MODES = {"run": _run, "plan": _plan, "shard": _shard, "shard_failed": _shard_failed, "aggregate": _aggregate}

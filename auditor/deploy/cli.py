@@ -1,4 +1,5 @@
-"""`aws-audit deploy` and `aws-audit undeploy`: option parsing only (the work: deploy.py, bundle.py, template.py)."""
+"""`aws-audit deploy` and `aws-audit undeploy`: option parsing only (the work: deploy.py, bundle.py, template.py,
+accepted.py)."""
 from __future__ import annotations
 
 import sys
@@ -70,17 +71,34 @@ def _say(message: str) -> None:
               help="Concurrent executions reserved for the function (default: 1, or 12 with --fan-out). An account "
                    "must keep 10 unreserved, so a new account with a limit of 10 cannot reserve any: raise the "
                    "limit first.")
+@click.option("--subnet-ids", default=None, metavar="ID,ID",
+              help="Run the function in these VPC subnets (private ones, in two or more Availability Zones); needs "
+                   "--security-group-ids. The subnets need a route to the public AWS API endpoints of every "
+                   "audited region (a NAT gateway). The role then also gets the network-interface permissions "
+                   "Lambda documents for VPC functions.")
+@click.option("--security-group-ids", default=None, metavar="ID,ID",
+              help="Security groups of the function's network interfaces (with --subnet-ids); outbound HTTPS is "
+                   "all it needs.")
 @click.option("--deps", type=click.Choice(["download", "local"]), default="download", show_default=True,
               help="Bundle click, tabulate and PyYAML as arm64/Python 3.12 wheels from PyPI (download), or the "
                    "installed pure-Python copies (local, no network).")
-@click.option("--dry-run", is_flag=True, help="Write the template and the bundle to --output-dir; change nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Write the template, the bundle and accepted-findings.yaml (the stack's declared exceptions as "
+                   "a mutelist, for the account STS names, else with placeholders) to --output-dir; change "
+                   "nothing.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/deploy"),
               show_default=True)
 def deploy(profile: str | None, region: str | None, dry_run: bool, output_dir: Path, deps: str,
            **opts: Any) -> None:
-    """Deploy aws-audit as a scheduled Lambda function (one CloudFormation stack) that writes reports to S3."""
+    """Deploy aws-audit as a scheduled Lambda function (one CloudFormation stack) that writes reports to S3.
+
+    The few findings the stack knowingly does not satisfy on its own resources are declared by the stack, each with
+    its reason: muted in the function's own reports, printed after the deploy and written to
+    s3://BUCKET/config/accepted-findings.yaml for `aws-audit run --mutelist`.
+    """
+    from .accepted import summary_lines
     from .bundle import DependencySource, build_bundle
-    from .deploy import Deployer, write_dry_run
+    from .deploy import Deployer, locate_caller, write_dry_run
 
     try:
         options = stack_options(**opts)
@@ -88,7 +106,10 @@ def deploy(profile: str | None, region: str | None, dry_run: bool, output_dir: P
         _say(f"bundle: {bundle.files} files, {bundle.size / 1e6:.2f} MB zipped, "
              f"{bundle.unzipped_size / 1e6:.2f} MB unzipped, sha256 {bundle.sha256[:16]}")
         if dry_run:
-            for path in write_dry_run(options, bundle, output_dir):
+            location = locate_caller(profile, region)
+            if not location.complete:
+                _say(f"accepted findings: placeholders for what is not known ({location.problem})")
+            for path in write_dry_run(options, bundle, output_dir, location):
                 click.echo(f"wrote {path}")
             return
         session = _session(profile, region)
@@ -102,6 +123,9 @@ def deploy(profile: str | None, region: str | None, dry_run: bool, output_dir: P
     click.echo(f"stack {result.stack_name} {result.action}")
     for key, value in sorted(result.outputs.items()):
         click.echo(f"  {key}: {value}")
+    click.echo(f"accepted findings (muted in the function's own reports; a mutelist at {result.accepted_uri}):")
+    for line in summary_lines(list(result.accepted)):
+        click.echo(f"  {line}")
 
 
 def stack_options(**opts: Any) -> Any:
@@ -123,7 +147,12 @@ def stack_options(**opts: Any) -> Any:
         regions=tuple(opts["regions"]), services=tuple(opts["services"]), checks=tuple(opts["checks"]),
         exclude_checks=tuple(opts["exclude_checks"]), workers=opts["workers"],
         reserved_concurrency=opts.get("reserved_concurrency"),
+        subnet_ids=_ids(opts.get("subnet_ids")), security_group_ids=_ids(opts.get("security_group_ids")),
     )
+
+
+def _ids(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
 @click.command()

@@ -10,9 +10,13 @@ checks hold every other account to):
   retained when the stack is deleted (reports outlive it);
 - the execution role: the AWS managed SecurityAudit and ViewOnlyAccess policies — or, with least privilege, exactly
   the policy `aws-audit permissions` prints — plus reading and writing under its own account's prefix in its bucket,
-  publishing to its topic, its failed-run queue, its own log group and X-Ray, and nothing else;
-- the function (Python 3.12, arm64, 900 s, X-Ray Active, reserved concurrency), its log group with retention, and
-  an encrypted queue that keeps a run that failed after Lambda's retry (its on-failure destination);
+  publishing to its topic, its failed-run queue, its own log group and X-Ray, and nothing else — except, with
+  subnets given, what Lambda documents for a function in a VPC (creating its network interfaces in exactly those
+  subnets and security groups; describing, deleting and re-addressing network interfaces), in a policy of its own:
+  Lambda uses the role for them, and the audit's read-only gateway still refuses every one of those calls;
+- the function (Python 3.12, arm64, 900 s, X-Ray Active, reserved concurrency), in the given subnets and security
+  groups if any (the seed guide's Lambda pattern), its log group with retention, and an encrypted queue that keeps
+  a run that failed after Lambda's retry (its on-failure destination);
 - an EventBridge schedule; with fan-out, a Step Functions state machine the schedule starts instead, and its role:
   invoking the function, reading the shard plan from its own prefix of the bucket (and decrypting it through S3),
   starting and watching the child executions of its own Distributed Map, tracing and logging.
@@ -21,16 +25,21 @@ The fan-out passes S3 keys between its states, never the shard list or the shard
 state input or output, and a Lambda payload, over 256 KB, and an organization of 100 accounts in 17 regions is
 1,700 shards — 215 KB as a bare list, more with each shard's result. See `state_machine_definition`.
 
+The findings the stack knowingly does not satisfy on its own resources are declared in `accepted.py` and given to
+the function (AWS_AUDIT_ACCEPTED), which mutes them, with their reasons, in its own reports.
+
 Metrics are CloudWatch Embedded Metric Format lines written to the function's log (the `metrics` report format),
 so the role needs no cloudwatch:PutMetricData.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import Severity
+from .accepted import ENVIRONMENT_VARIABLE, accepted_findings, environment_value
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
@@ -44,6 +53,8 @@ MAP_CONCURRENCY = 10
 MAP_LABEL = "Shards"  # the Distributed Map's label: its child executions are named <state machine>/Shards:<id>
 FUNCTION_ARN = "${FunctionArn}"  # placeholder in the state machine definition
 REPORT_PREFIX = "${AWS::AccountId}/"  # the function writes only under its own account's prefix
+SUBNET_ID = re.compile(r"subnet-[0-9a-f]+")
+SECURITY_GROUP_ID = re.compile(r"sg-[0-9a-f]+")
 
 Json = dict[str, Any]
 
@@ -70,6 +81,8 @@ class StackOptions:
     exclude_checks: tuple[str, ...] = ()
     workers: int = 16
     reserved_concurrency: int | None = None  # default: 1, or the Map concurrency + 2 with fan-out
+    subnet_ids: tuple[str, ...] = ()  # with security_group_ids: the function runs in this VPC's subnets
+    security_group_ids: tuple[str, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -77,6 +90,17 @@ class StackOptions:
             raise ValueError("--notify-email and --sns-topic exclude each other")
         if self.org_role_name and not self.fan_out:
             raise ValueError("auditing an organization's accounts needs --fan-out")
+        if bool(self.subnet_ids) != bool(self.security_group_ids):
+            raise ValueError("--subnet-ids and --security-group-ids go together: give both or neither")
+        # The IDs end up in the role's resource ARNs: only well-formed IDs, nothing a substitution could read.
+        for value, pattern, what in [*((s, SUBNET_ID, "subnet") for s in self.subnet_ids),
+                                     *((g, SECURITY_GROUP_ID, "security group") for g in self.security_group_ids)]:
+            if not pattern.fullmatch(value):
+                raise ValueError(f"not a {what} ID: {value!r}")
+
+    @property
+    def in_vpc(self) -> bool:
+        return bool(self.subnet_ids)
 
     @property
     def concurrency(self) -> int:
@@ -204,7 +228,14 @@ def _environment(options: StackOptions, topic: Json | str | None) -> Json:
         variables["AWS_AUDIT_TOPIC_ARN"] = topic
     if options.org_role_name:
         variables["AWS_AUDIT_ORG_ROLE"] = options.org_role_name
+    # The findings the stack declares on its own resources: the handler mutes them in every run (accepted.py).
+    variables[ENVIRONMENT_VARIABLE] = environment_value(accepted_findings(options))
     return {"Variables": variables}
+
+
+def bucket_name_template(options: StackOptions) -> str:
+    """The report bucket's name as Fn::Sub text: the given name, or one per account and region."""
+    return options.bucket_name or "aws-audit-reports-${AWS::AccountId}-${AWS::Region}"
 
 
 def build_template(options: StackOptions, *, code_key: str | None = None) -> Json:
@@ -213,7 +244,7 @@ def build_template(options: StackOptions, *, code_key: str | None = None) -> Jso
     resources: Json = {}
     outputs: Json = {}
     tags = _tags(options)
-    bucket_name = options.bucket_name or "aws-audit-reports-${AWS::AccountId}-${AWS::Region}"
+    bucket_name = bucket_name_template(options)
     function_name = options.stack_name
     log_group_name = f"/aws/lambda/{function_name}"
 
@@ -329,6 +360,9 @@ def build_template(options: StackOptions, *, code_key: str | None = None) -> Jso
             "Tags": tags,
         },
     }
+    if options.in_vpc:
+        resources["Function"]["Properties"]["VpcConfig"] = {"SubnetIds": list(options.subnet_ids),
+                                                            "SecurityGroupIds": list(options.security_group_ids)}
     # A run that fails after Lambda's retry leaves a record to look at and replay, not nothing.
     resources["FailedRunQueue"] = {
         "Type": "AWS::SQS::Queue",
@@ -454,16 +488,42 @@ def _function_role(options: StackOptions, topic: Json | str | None, tags: list[J
             statements.append({"Sid": "ListMemberAccounts", "Effect": "Allow", "Resource": "*", "Action": [
                 "organizations:ListAccounts", "organizations:ListAccountsForParent",
                 "organizations:ListOrganizationalUnitsForParent"]})
+    policies = [{"PolicyName": "write-own-reports", "PolicyDocument": _policy(*statements)}]
+    if options.in_vpc:
+        policies.append({"PolicyName": "run-in-vpc", "PolicyDocument": _policy(*_vpc_statements(options))})
     properties: Json = {
         "Description": "aws-audit function: reads the account, writes its own reports",
         "AssumeRolePolicyDocument": _trust("lambda.amazonaws.com"),
-        "Policies": [{"PolicyName": "write-own-reports", "PolicyDocument": _policy(*statements)}],
+        "Policies": policies,
         "Tags": tags,
     }
     if options.least_privilege_policy is None:
         properties["ManagedPolicyArns"] = [_sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}")
                                            for name in MANAGED_READ_POLICIES]
     return {"Type": "AWS::IAM::Role", "Properties": properties}
+
+
+def _vpc_statements(options: StackOptions) -> list[Json]:
+    """What Lambda documents for a function in a VPC (the actions of AWSLambdaVPCAccessExecutionRole, without its
+    logs:CreateLogGroup): Lambda itself uses the execution role to create, describe and remove the function's
+    network interfaces. Scoped as tightly as IAM allows: interfaces are created only in the given subnets and
+    security groups of this account and region, and only network interfaces can be deleted or re-addressed;
+    EC2's Describe actions take no resource, so they are on "*". The audit never makes these calls (its gateway
+    refuses anything but reads); the grant is for Lambda's networking."""
+    ec2 = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
+    interfaces = _sub(f"{ec2}:network-interface/*")
+    return [
+        {"Sid": "LambdaCreatesItsInterfacesInTheGivenSubnets", "Effect": "Allow",
+         "Action": "ec2:CreateNetworkInterface",
+         "Resource": [interfaces, *(_sub(f"{ec2}:subnet/{s}") for s in options.subnet_ids),
+                      *(_sub(f"{ec2}:security-group/{g}") for g in options.security_group_ids)]},
+        {"Sid": "LambdaDescribesItsNetwork", "Effect": "Allow",
+         "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource": "*"},
+        {"Sid": "LambdaRemovesAndReaddressesItsInterfaces", "Effect": "Allow",
+         "Action": ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses"],
+         "Resource": interfaces},
+    ]
 
 
 def _document(options: StackOptions, resources: Json, outputs: Json) -> Json:

@@ -12,10 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import main
+from auditor.deploy.accepted import CONFIG_KEY, REASONS
 from auditor.deploy.bundle import Bundle
 from auditor.deploy.deploy import Deployer
 from auditor.deploy.template import StackOptions, state_machine_definition
 from auditor.errors import AuditError
+from auditor.mutelist import Mutelist
 from tests.conftest import ACCOUNT, REGION
 from tests.deploy.conftest import MOTO_UNSUPPORTED
 
@@ -117,9 +119,19 @@ def test_undeploy_of_a_missing_stack_says_so(aws: boto3.Session) -> None:
 def test_dry_run_writes_the_template_and_the_bundle_and_changes_nothing(aws: boto3.Session, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["deploy", "--dry-run", "--deps", "local", "--output-dir", str(tmp_path),
                                        "--fan-out", "--notify-email", "security@example.com", "--fail-on", "critical",
-                                       "--schedule", "rate(6 hours)"])
+                                       "--schedule", "rate(6 hours)", "--subnet-ids", "subnet-0a1b2c3d,subnet-4e5f6a7b",
+                                       "--security-group-ids", "sg-0123abcd"])
     assert result.exit_code == 0, result.output
     template = json.loads((tmp_path / "aws-audit.template.json").read_text())
+    assert template["Resources"]["Function"]["Properties"]["VpcConfig"] == {
+        "SubnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"], "SecurityGroupIds": ["sg-0123abcd"]}
+    # The stack's accepted findings, for the account STS names and the session's region, as a mutelist.
+    accepted = Mutelist.load(tmp_path / "accepted-findings.yaml")
+    assert [(r.check, r.resource, r.owner) for r in accepted.rules] == [
+        (check, f"arn:aws:s3:::{BUCKET}", "aws-audit deploy") for check in (
+            "s3_bucket_mfa_delete_enabled", "s3_bucket_cross_region_replication_enabled",
+            "s3_bucket_access_logging_enabled")]  # in a VPC: lambda_function_in_vpc is not an exception
+    assert f"wrote {tmp_path / 'accepted-findings.yaml'}" in result.output
     (zip_path,) = tmp_path.glob("aws-audit-lambda-*.zip")
     assert zipfile.ZipFile(io.BytesIO(zip_path.read_bytes())).testzip() is None
     assert template["Resources"]["Schedule"]["Properties"]["ScheduleExpression"] == "rate(6 hours)"
@@ -130,6 +142,43 @@ def test_dry_run_writes_the_template_and_the_bundle_and_changes_nothing(aws: bot
     assert aws.client("s3", region_name=REGION).list_buckets()["Buckets"] == []
 
 
+def test_a_dry_run_that_cannot_ask_sts_leaves_placeholders_that_match_nothing(tmp_path: Path) -> None:
+    """No moto here: the profile does not exist, so nothing is asked of anyone."""
+    result = CliRunner().invoke(main, ["deploy", "--dry-run", "--deps", "local", "--output-dir", str(tmp_path),
+                                       "--profile", "no-such-profile"])
+    assert result.exit_code == 0, result.output
+    assert "placeholders for what is not known" in result.output and "no-such-profile" in result.output
+    text = (tmp_path / "accepted-findings.yaml").read_text()
+    assert "replace them before use" in text
+    rules = Mutelist.parse(text).rules
+    assert {r.resource for r in rules} == {"arn:<partition>:s3:::aws-audit-reports-<account-id>-<region>",
+                                           "arn:<partition>:lambda:<region>:<account-id>:function:aws-audit"}
+
+
+def test_deploy_writes_the_accepted_findings_to_the_bucket_once(deploy: Any, aws: boto3.Session) -> None:
+    result = deploy(StackOptions(stack_name="audit-x"))
+    function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:audit-x"
+    assert [(r["check"], r["resource"]) for r in result.accepted] == [
+        ("s3_bucket_mfa_delete_enabled", f"arn:aws:s3:::{BUCKET}"),
+        ("s3_bucket_cross_region_replication_enabled", f"arn:aws:s3:::{BUCKET}"),
+        ("s3_bucket_access_logging_enabled", f"arn:aws:s3:::{BUCKET}"),
+        ("lambda_function_in_vpc", function_arn)]
+    assert result.accepted_uri == f"s3://{BUCKET}/{CONFIG_KEY}" and CONFIG_KEY == "config/accepted-findings.yaml"
+    s3 = aws.client("s3", region_name=REGION)
+    stored = Mutelist.parse(s3.get_object(Bucket=BUCKET, Key=CONFIG_KEY)["Body"].read().decode())
+    assert [(r.check, r.resource, r.reason) for r in stored.rules] == [
+        (r["check"], r["resource"], REASONS[r["check"]]) for r in result.accepted]
+    # The function's own environment holds the very same rules.
+    environment = aws.client("lambda", region_name=REGION).get_function_configuration(
+        FunctionName="audit-x")["Environment"]["Variables"]
+    assert json.loads(environment["AWS_AUDIT_ACCEPTED"]) == {"rules": list(result.accepted)}
+
+    deploy.messages.clear()
+    again = deploy(StackOptions(stack_name="audit-x"))
+    assert again.accepted == result.accepted and not any("accepted findings" in m for m in deploy.messages)
+    assert len(s3.list_object_versions(Bucket=BUCKET, Prefix=CONFIG_KEY)["Versions"]) == 1
+
+
 def test_the_commands_deploy_and_undeploy_through_the_cli(aws: boto3.Session) -> None:
     runner = CliRunner()
     deployed = runner.invoke(main, ["deploy", "--region", REGION, "--deps", "local", "--stack-name", "audit-cli",
@@ -138,6 +187,13 @@ def test_the_commands_deploy_and_undeploy_through_the_cli(aws: boto3.Session) ->
                                     "--workers", "32"])
     assert deployed.exit_code == 0, deployed.output
     assert "stack audit-cli created" in deployed.output and "ReportBucket: audit-cli-reports" in deployed.output
+    accepted = deployed.output.split("accepted findings (")[1].splitlines()[1:]
+    assert accepted == [f"  {check} on {resource}: {REASONS[check]}" for check, resource in [
+        ("s3_bucket_mfa_delete_enabled", "arn:aws:s3:::audit-cli-reports"),
+        ("s3_bucket_cross_region_replication_enabled", "arn:aws:s3:::audit-cli-reports"),
+        ("s3_bucket_access_logging_enabled", "arn:aws:s3:::audit-cli-reports"),
+        ("lambda_function_in_vpc", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:audit-cli")]]
+    assert "s3://audit-cli-reports/config/accepted-findings.yaml" in deployed.output
     function = aws.client("lambda", region_name=REGION).get_function(FunctionName="audit-cli")
     assert function["Concurrency"]["ReservedConcurrentExecutions"] == 3
     assert function["Configuration"]["MemorySize"] == 2048

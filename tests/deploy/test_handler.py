@@ -123,6 +123,21 @@ def test_the_audit_inside_the_handler_still_refuses_writes(account: dict[str, An
         session.client("s3", REGION).put_object(Bucket=BUCKET, Key="x", Body=b"x")
     with pytest.raises(ReadOnlyViolation, match="sns:Publish"):
         session.client("sns", REGION).publish(TopicArn=account["topic"], Message="x")
+    # Deployed into a VPC, the function's role may manage network interfaces (Lambda needs it); the audit still
+    # cannot: its gateway refuses the call before it is sent, whatever the credentials allow. The very same
+    # credentials do create one outside the gateway.
+    ec2 = BOTO.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    audit_ec2 = session.client("ec2", REGION)
+    with pytest.raises(ReadOnlyViolation, match="ec2:CreateNetworkInterface"):
+        audit_ec2.create_network_interface(SubnetId=subnet)
+    interface = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+    with pytest.raises(ReadOnlyViolation, match="ec2:DeleteNetworkInterface"):
+        audit_ec2.delete_network_interface(NetworkInterfaceId=interface)
+    with pytest.raises(ReadOnlyViolation, match="ec2:AssignPrivateIpAddresses"):
+        audit_ec2.assign_private_ip_addresses(NetworkInterfaceId=interface, SecondaryPrivateIpAddressCount=1)
+    assert [i["NetworkInterfaceId"] for i in ec2.describe_network_interfaces()["NetworkInterfaces"]] == [interface]
     # Every request the audit made was a read; the reports and the notification went through the writer.
     report = _read(account, result["report"].removeprefix(f"s3://{BUCKET}/"))
     operations = {call.split(":")[1] for call in report["run"]["api_calls"]}
@@ -271,3 +286,70 @@ def test_what_passes_between_the_states_stays_small_for_an_organization_of_1700_
     assert regional == {(s["account"], s["region"]) for s in shards}
     logged = {line.get("phase"): line for line in _logged(capsys.readouterr().out)}
     assert len(logged["aggregate"]["missing"]) == 1698
+
+
+def _accepted(*rules: dict[str, str]) -> str:
+    """AWS_AUDIT_ACCEPTED as the stack sets it: a mutelist document in compact JSON."""
+    return json.dumps({"rules": list(rules)}, separators=(",", ":"))
+
+
+PLAIN_DATA_ACCEPTED = {"check": "s3_bucket_versioning_enabled", "resource": "arn:aws:s3:::plain-data",
+                       "reason": "Scratch data, rebuilt every night", "owner": "aws-audit deploy"}
+
+
+def test_the_stacks_accepted_findings_are_muted_with_their_reason_and_never_notify(account: dict[str, Any]) -> None:
+    result = _invoke(account, {"run_id": "run-1", "accepted": _accepted()},  # an event cannot change what is muted
+                     AWS_AUDIT_ACCEPTED=_accepted(PLAIN_DATA_ACCEPTED))
+    report = _read(account, f"{ACCOUNT}/latest.json")
+    rows = {(f["check_id"], f["resource"]["id"]): f for f in report["findings"]}
+    muted = rows[("s3_bucket_versioning_enabled", "plain-data")]
+    assert muted["status"] == "FAIL" and muted["muted"] is True
+    assert muted["mute_reason"] == "Scratch data, rebuilt every night (owner: aws-audit deploy)"
+    # Only that exact resource: the report bucket's own versioning finding is not touched.
+    assert rows[("s3_bucket_versioning_enabled", BUCKET)]["muted"] is False
+    assert report["summary"]["mutelist"]["rules"] == 1 and report["summary"]["totals"]["muted"] == 1
+    (message,) = _messages(account)
+    listed = {(line.split()[2], line.split("Bucket ")[-1].split()[0]) for line in message["Message"].splitlines()
+              if line.startswith("- [")}
+    assert ("s3_bucket_versioning_enabled", BUCKET) in listed and ("s3_bucket_public_access_blocked", "plain-data") \
+        in listed
+    assert ("s3_bucket_versioning_enabled", "plain-data") not in listed
+    assert result["findings"]["FAIL"] == sum(f["status"] == "FAIL" and not f["muted"] for f in report["findings"])
+
+
+def test_a_malformed_accepted_list_fails_the_invocation(account: dict[str, Any]) -> None:
+    from auditor.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="AWS_AUDIT_ACCEPTED.*'owner'"):
+        _invoke(account, AWS_AUDIT_ACCEPTED=_accepted({"check": "s3_*", "reason": "no owner"}))
+
+
+def test_fan_out_shards_and_aggregation_mute_the_accepted_findings(account: dict[str, Any]) -> None:
+    """A shard mutes as `run` does; the aggregation mutes what it made itself (a lost shard's ERROR rows)."""
+    lost_shard = {"check": "ec2_ebs_default_encryption_enabled", "region": "eu-central-1",
+                  "resource": f"arn:aws:::{ACCOUNT}", "reason": "Region being decommissioned",
+                  "owner": "aws-audit deploy"}
+    extra = {**FAN_OUT, "AWS_AUDIT_ACCEPTED": _accepted(PLAIN_DATA_ACCEPTED, lost_shard)}
+    plan = _invoke(account, {"mode": "plan", "run_id": "exec-m"}, **extra)
+    shards = _read(account, plan["key"])
+    home = next(s for s in shards if s["region"] == REGION)
+    done = _invoke(account, {"mode": "shard", "run_id": "exec-m", "shard": home}, **extra)
+    shard_report = _read(account, done["key"])
+    (plain,) = [f for f in shard_report["findings"] if f["resource"]["id"] == "plain-data"]
+    assert plain["muted"] and plain["mute_reason"].startswith("Scratch data")
+
+    merged = _invoke(account, {"mode": "aggregate", "run_id": "exec-m", "key": plan["key"]}, **extra)
+    report = _read(account, f"{ACCOUNT}/latest.json")
+    muted = {(f["check_id"], f["region"], f["resource"]["id"]): f["mute_reason"] for f in report["findings"]
+             if f["muted"]}
+    assert muted == {
+        ("s3_bucket_versioning_enabled", REGION, "plain-data"): "Scratch data, rebuilt every night (owner: aws-audit "
+                                                                "deploy)",
+        ("ec2_ebs_default_encryption_enabled", "eu-central-1", ACCOUNT): "Region being decommissioned (owner: "
+                                                                          "aws-audit deploy)",
+    }
+    # The other lost shard's rows are not covered by a rule: they stay ERROR and count.
+    assert merged["findings"]["ERROR"] == 1
+    assert report["summary"]["mutelist"]["rules"] == 2
+    (message,) = _messages(account)
+    assert "plain-data" not in message["Message"]

@@ -26,6 +26,8 @@ from auditor.models import Severity
 
 CODE = "artifacts/aws-audit-lambda-0123456789abcdef.zip"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:security-alerts"
+SUBNETS = ("subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788")
+SECURITY_GROUPS = ("sg-0123456789abcdef0",)
 
 
 def _permissions(*args: str) -> dict[str, Any]:
@@ -41,6 +43,8 @@ VARIANTS = {  # built when asked: the least-privilege policy is whatever `permis
         StackOptions(sns_topic_arn=TOPIC, least_privilege_policy=_permissions()), CODE),
     "fan-out-organization": lambda: (StackOptions(fan_out=True, org_role_name="AuditRole",
                                                   fail_on=Severity.CRITICAL, services=("s3", "iam")), CODE),
+    "vpc-least-privilege": lambda: (StackOptions(subnet_ids=SUBNETS, security_group_ids=SECURITY_GROUPS,
+                                                 least_privilege_policy=_permissions("--service", "lambda")), CODE),
 }
 
 
@@ -67,7 +71,7 @@ def test_cfn_lint_accepts_every_variant(tmp_path: Path) -> None:
     problems = [line for line in result.stdout.splitlines() if line.strip()]
     # W3037 (unknown IAM action) can only come from the checks' declared `api_calls`, which the least-privilege
     # policy is made of: reported as a warning here (it is the checks' bug), not as the template's.
-    unknown_actions = [p for p in problems if ":W3037:" in p and "existing-topic-least-privilege" in p]
+    unknown_actions = [p for p in problems if ":W3037:" in p and "least-privilege" in p]
     for line in unknown_actions:
         warnings.warn(f"a check declares an action IAM does not know: {line.split(':W3037:')[1]}", stacklevel=1)
     assert [p for p in problems if p not in unknown_actions] == [], result.stdout + result.stderr
@@ -167,6 +171,58 @@ def test_the_role_reads_with_the_managed_audit_policies_and_writes_only_its_own_
         "NotifyNewFindings": ("sns:Publish", {"Ref": "NotificationTopic"}),
     }
     assert not any("*" in json.dumps(s["Action"]) and s["Sid"] != "Tracing" for s in _statements(role))
+    # Without subnets nothing of EC2: the network-interface grant exists only for a function in a VPC.
+    assert [p["PolicyName"] for p in role["Properties"]["Policies"]] == ["write-own-reports"]
+    assert "ec2:" not in json.dumps(role) and "VpcConfig" not in _template("default")["Resources"]["Function"][
+        "Properties"]
+
+
+def test_in_a_vpc_the_role_gets_exactly_what_lambda_documents_scoped_to_the_given_subnets() -> None:
+    template = _template("vpc-least-privilege")
+    function = template["Resources"]["Function"]["Properties"]
+    assert function["VpcConfig"] == {"SubnetIds": list(SUBNETS), "SecurityGroupIds": list(SECURITY_GROUPS)}
+    role = template["Resources"]["FunctionRole"]
+    own, vpc = role["Properties"]["Policies"]
+    # The role's own things are unchanged: writing its reports, logs, queue and traces, and nothing else.
+    assert own["PolicyName"] == "write-own-reports" and "ec2:" not in json.dumps(own)
+    assert {s["Sid"] for s in own["PolicyDocument"]["Statement"]} == {
+        "WriteOwnReports", "ListOwnReports", "UseReportKey", "OwnLogGroup", "RecordFailedRuns", "Tracing"}
+    # The one grant beyond them, in its own policy: Lambda manages the function's network interfaces.
+    assert vpc["PolicyName"] == "run-in-vpc"
+    ec2 = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
+    interfaces = {"Fn::Sub": f"{ec2}:network-interface/*"}
+    grants = {s["Sid"]: (s["Action"], s["Resource"]) for s in vpc["PolicyDocument"]["Statement"]}
+    assert grants == {
+        "LambdaCreatesItsInterfacesInTheGivenSubnets": ("ec2:CreateNetworkInterface", [
+            interfaces, *({"Fn::Sub": f"{ec2}:subnet/{s}"} for s in SUBNETS),
+            {"Fn::Sub": f"{ec2}:security-group/{SECURITY_GROUPS[0]}"}]),
+        "LambdaDescribesItsNetwork": (["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "*"),
+        "LambdaRemovesAndReaddressesItsInterfaces": (["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                                                      "ec2:UnassignPrivateIpAddresses"], interfaces),
+    }
+    # The actions of AWSLambdaVPCAccessExecutionRole, less logs:CreateLogGroup (the stack creates the log group).
+    actions = {a for s in vpc["PolicyDocument"]["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str)
+                                                                      else s["Action"])}
+    assert actions == {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                       "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+    assert all(s["Effect"] == "Allow" and "Condition" not in s for s in vpc["PolicyDocument"]["Statement"])
+
+
+def test_subnets_and_security_groups_go_together_and_must_be_ids(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="give both or neither"):
+        StackOptions(subnet_ids=SUBNETS)
+    with pytest.raises(ValueError, match="give both or neither"):
+        StackOptions(security_group_ids=SECURITY_GROUPS)
+    with pytest.raises(ValueError, match="not a subnet ID"):
+        StackOptions(subnet_ids=("subnet-1/*",), security_group_ids=SECURITY_GROUPS)
+    with pytest.raises(ValueError, match="not a security group ID"):
+        StackOptions(subnet_ids=SUBNETS, security_group_ids=("${AWS::AccountId}",))
+    refused = CliRunner().invoke(main, ["deploy", "--dry-run", "--deps", "local", "--output-dir", str(tmp_path),
+                                        "--subnet-ids", ",".join(SUBNETS)])
+    assert refused.exit_code == 2
+    assert refused.output.strip().splitlines() == [
+        "aws-audit: error: --subnet-ids and --security-group-ids go together: give both or neither"]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_least_privilege_grants_exactly_what_permissions_prints() -> None:
@@ -182,7 +238,8 @@ def test_least_privilege_grants_exactly_what_permissions_prints() -> None:
     assert len(json.dumps(read["Properties"]["PolicyDocument"], separators=(",", ":"))) < 6144  # managed limit
 
 
-def test_the_cli_builds_the_least_privilege_policy_of_the_selected_checks(tmp_path: Path) -> None:
+def test_the_cli_builds_the_least_privilege_policy_of_the_selected_checks(aws: Any, tmp_path: Path) -> None:
+    """Under moto: a dry run asks STS who the caller is (for accepted-findings.yaml)."""
     result = CliRunner().invoke(main, ["deploy", "--dry-run", "--deps", "local", "--output-dir", str(tmp_path),
                                        "--least-privilege", "--service", "s3", "--sns-topic", TOPIC])
     assert result.exit_code == 0, result.output
