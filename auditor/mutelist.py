@@ -6,12 +6,15 @@
         region: "eu-*"                          # glob (optional)
         resource: "arn:aws:s3:::legacy-*"       # ARN or id glob, or "regex:<pattern>" (optional)
         tags: {Environment: dev}                # every tag must match, values are globs (optional)
+        status: FAIL                            # FAIL or ERROR; without it, both (optional)
         reason: "Legacy uploads, deleted in Q1" # required
         owner: "platform-team"                  # required
         expires: 2027-01-31                     # optional; from that day on the rule no longer mutes
 
 A muted finding stays in every report, marked muted with the rule's reason; it just no longer counts towards
-the summary or the exit code. PASS findings are never muted. Expired rules are reported, not applied.
+the summary or the exit code. PASS findings are never muted. A rule with `status: FAIL` never mutes an ERROR:
+an accepted finding that could not even be checked stays a finding the reader must see. Expired rules are
+reported, not applied.
 """
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ import yaml
 from .errors import ConfigError
 from .models import Finding, Status
 
-KEYS = {"check", "account", "region", "resource", "tags", "reason", "owner", "expires"}
+KEYS = {"check", "account", "region", "resource", "tags", "reason", "owner", "expires", "status"}
+STATUSES = ("FAIL", "ERROR")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class MuteRule:
     resource: str = "*"
     tags: Mapping[str, str] = field(default_factory=dict)
     expires: date | None = None
+    status: str = "*"
     line: int = 0
 
     def expired(self, today: date) -> bool:
@@ -47,6 +52,8 @@ class MuteRule:
 
     def matches(self, finding: Finding) -> bool:
         if not fnmatch.fnmatchcase(finding.check_id, self.check):
+            return False
+        if self.status != "*" and finding.status.value != self.status:
             return False
         if not fnmatch.fnmatchcase(finding.account, self.account):
             return False
@@ -67,7 +74,8 @@ class MuteRule:
     def to_dict(self) -> dict[str, Any]:
         return {"check": self.check, "account": self.account, "region": self.region, "resource": self.resource,
                 "tags": dict(self.tags), "reason": self.reason, "owner": self.owner,
-                "expires": self.expires.isoformat() if self.expires else None}
+                "expires": self.expires.isoformat() if self.expires else None,
+                **({"status": self.status} if self.status != "*" else {})}
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,9 @@ def _rule(item: Any, line: int, source: str) -> MuteRule:
             raise ConfigError(f"{where}: 'expires' must be a date (YYYY-MM-DD)") from None
     elif expires is not None and not isinstance(expires, date):
         raise ConfigError(f"{where}: 'expires' must be a date (YYYY-MM-DD)")
+    status = str(item.get("status", "*")).upper()
+    if status not in (*STATUSES, "*"):
+        raise ConfigError(f"{where}: 'status' must be one of {', '.join(STATUSES)}")
     resource = str(item.get("resource", "*"))
     if resource.startswith("regex:"):
         try:
@@ -153,5 +164,5 @@ def _rule(item: Any, line: int, source: str) -> MuteRule:
     return MuteRule(
         check=item["check"], reason=item["reason"].strip(), owner=item["owner"].strip(),
         account=str(item.get("account", "*")), region=str(item.get("region", "*")), resource=resource,
-        tags={str(k): str(v) for k, v in tags.items()}, expires=expires, line=line,
+        tags={str(k): str(v) for k, v in tags.items()}, expires=expires, status=status, line=line,
     )

@@ -66,7 +66,8 @@ def accepted_findings(options: StackOptions) -> list[dict[str, Any]]:
     ]
     if not options.in_vpc:
         declared.append(("lambda_function_in_vpc", function))
-    return [{"check": check, "resource": {"Fn::Sub": resource}, "reason": REASONS[check], "owner": OWNER}
+    return [{"check": check, "resource": {"Fn::Sub": resource}, "reason": REASONS[check], "owner": OWNER,
+             "status": "FAIL"}
             for check, resource in declared]
 
 

@@ -37,6 +37,14 @@ def test_pass_findings_are_never_muted(sample_run):
     assert result["bucket-one"][0] and result["123456789012"][0]  # FAIL and ERROR
 
 
+def test_a_rule_for_failures_never_mutes_an_error(sample_run):
+    result = _muted(sample_run, "rules:\n  - {check: '*', reason: accepted, owner: me, status: FAIL}\n")
+    assert result["bucket-one"][0] is True  # FAIL
+    assert result["123456789012"] == (False, "")  # ERROR: could not be checked, so it stays in sight
+    only_errors = _muted(sample_run, "rules:\n  - {check: '*', reason: known gap, owner: me, status: error}\n")
+    assert only_errors["123456789012"][0] is True and only_errors["bucket-one"][0] is False
+
+
 def test_account_region_tags_and_regex(sample_run):
     text = """
 rules:
@@ -74,6 +82,7 @@ def test_json_is_accepted():
          "line 3: unknown key 'colour'"),
         ("rules:\n  - {check: a, reason: r, owner: o, expires: soon}\n", "line 2: 'expires' must be a date"),
         ("rules:\n  - {check: a, reason: r, owner: o, resource: 'regex:('}\n", "line 2: bad regular expression"),
+        ("rules:\n  - {check: a, reason: r, owner: o, status: PASS}\n", "line 2: 'status' must be one of FAIL, ERROR"),
         ("rules: [\n", "not valid YAML or JSON"),
         ("- a\n", "line 1: expected a mapping with a 'rules' list"),
     ],

@@ -56,7 +56,8 @@ def test_the_stack_declares_its_four_exceptions_and_in_a_vpc_three() -> None:
 def test_every_rule_names_one_exact_resource_of_the_stack(options: StackOptions) -> None:
     bucket = options.bucket_name or VALUES["ReportBucket"]
     for rule in resolve(accepted_findings(options), {**VALUES, "ReportBucket": bucket}):
-        assert set(rule) == {"check", "resource", "reason", "owner"}  # no account/region/tag globs either
+        assert set(rule) == {"check", "resource", "reason", "owner", "status"}  # no account/region/tag globs either
+        assert rule["status"] == "FAIL"  # an ERROR on the stack (a check that could not run) is never hidden
         assert not set("*?[]") & set(rule["resource"]) and not rule["resource"].startswith("regex:"), rule
         assert rule["check"] in REASONS and rule["reason"].strip() and "${" not in rule["reason"]
         assert rule["resource"] in {f"arn:aws:s3:::{bucket}",

@@ -105,8 +105,9 @@ def test_the_deployed_stack_passes_its_own_audit_but_for_what_it_declares(
     assert all(r.owner == OWNER and r.reason == REASONS[r.check] for r in mutelist.rules)
     # The function mutes the very same rules in its own runs.
     assert json.loads(deployed_environment["AWS_AUDIT_ACCEPTED"]) == {
-        "rules": [{"check": r.check, "resource": r.resource, "reason": r.reason, "owner": r.owner}
-                  for r in mutelist.rules]}
+        "rules": [{"check": r.check, "resource": r.resource, "reason": r.reason, "owner": r.owner,
+                   "status": r.status} for r in mutelist.rules]}
+    assert {r.status for r in mutelist.rules} == {"FAIL"}
 
     bare = run_audit(AuditConfig(regions=(REGION,), workers=8, max_attempts=2), boto_session=BOTO, checks=checks)
     muted = run_audit(AuditConfig(regions=(REGION,), workers=8, max_attempts=2, mutelist=mutelist),
