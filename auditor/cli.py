@@ -12,7 +12,7 @@ import click
 from tabulate import tabulate
 
 from . import __version__
-from .config import AuditConfig, Parameters, Selection
+from .config import DEFAULT_WORKERS, AuditConfig, Parameters, Selection
 from .errors import AuditError, ExitCode
 from .models import Category, Severity
 from .mutelist import Mutelist
@@ -94,7 +94,7 @@ def audit_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--format", "formats", multiple=True, metavar="FORMAT",
                          help="Output format, repeatable or comma-separated: table, json, html, csv, jsonl, "
                               "summary, asff, ocsf, metrics, or one a plugin registers. Default: table,json,html."),
-            click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
+            click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,
                          help="Most AWS requests in flight at once (over every account of an --org run); "
                               "EC2 and Lambda are also paced to their published request rates."),
             click.option("--max-attempts", type=click.IntRange(1, 50), default=10, show_default=True,

@@ -25,6 +25,8 @@ from typing import Any
 
 import boto3
 
+from auditor.config import DEFAULT_WORKERS
+
 from .seed import seed
 from .server import SimulatedAws
 
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
-    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="default: the audit's own default")
     parser.add_argument("--throttle", type=float, default=0.2,
                         help="also audit the smallest size again with this share of requests throttled (0: skip)")
     parser.add_argument("--sweep", default="8,16,32,64",
