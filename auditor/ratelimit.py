@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping
 
 
@@ -46,10 +46,10 @@ class ServiceQuotas:
 
     default: Quota
     per_operation: bool = False
-    operations: Mapping[str, Quota] = None  # type: ignore[assignment]
+    operations: Mapping[str, Quota] = field(default_factory=dict)
 
     def bucket(self, operation: str) -> tuple[str, Quota]:
-        own = (self.operations or {}).get(operation)
+        own = self.operations.get(operation)
         if own is not None:
             return operation, own
         return (operation if self.per_operation else "*"), self.default
