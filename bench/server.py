@@ -8,6 +8,7 @@ answers that fraction of requests with a throttling error instead, so retries ca
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import random
@@ -17,7 +18,7 @@ from collections import Counter
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 Environ = dict[str, Any]
 
@@ -68,11 +69,7 @@ class Counting:
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Any:
         if not self.enabled:
             return self.app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        import io
-
-        environ["wsgi.input"] = io.BytesIO(body)
+        body = environ["wsgi.input"].getvalue()  # the whole body, read by _KeepAlive
         region, operation = _operation(environ, body)
         fingerprint = hashlib.sha1(
             "\x1f".join((region, operation, environ.get("HTTP_X_AMZ_TARGET", ""), environ["REQUEST_METHOD"],
@@ -169,6 +166,59 @@ def _remember_error_shapes() -> None:
     errors.ErrorLookupFactory.for_service = for_service
 
 
+class _KeepAlive(WSGIRequestHandler):
+    """HTTP/1.1 with persistent connections, as AWS's endpoints speak it.
+
+    werkzeug's development server closes the connection after every answer (it cannot otherwise drain a request body
+    the application left unread), so each request of a benchmarked audit would pay a TCP connect, and the simulator
+    a new thread, that an audit of a real account does not pay: cost on the same two cores the audit is measured on.
+    Here the request body is read whole before the application sees it, and the answer is sent with its length, so
+    the connection can carry the next request. werkzeug still builds the WSGI environment."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # the head and the body are two writes: the body must not wait for an ACK
+
+    def run_wsgi(self) -> None:
+        environ = self.make_environ()
+        if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's reader ends at the last chunk
+            body = environ["wsgi.input"].read()
+        else:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = self.rfile.read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+            answer[:] = [status, headers]
+            return chunks.append
+
+        chunks: list[bytes] = []
+        result = self.server.app(environ, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers = answer
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        given = {name.lower(): value for name, value in headers}
+        for name, value in headers:
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(name, value)
+        data = b"".join(chunks)
+        # A HEAD answer carries the length the GET would have, and no body.
+        is_head = self.command == "HEAD"
+        self.send_header("Content-Length", given.get("content-length", "0") if is_head else str(len(data)))
+        self.end_headers()
+        if not is_head:
+            self.wfile.write(data)
+        self.wfile.flush()
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass  # a line per request is simulator cost too
+
+
 class SimulatedAws:
     def __init__(self, latency: float = 0.05, throttle_rate: float = 0.0) -> None:
         # moto otherwise fills every region with Amazon's public AMIs and their snapshots, and answers
@@ -176,7 +226,7 @@ class SimulatedAws:
         os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
         _remember_error_shapes()
         self.middleware = Counting(_dispatcher(), latency, throttle_rate)
-        self._server = make_server("127.0.0.1", 0, self.middleware, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self.middleware, threaded=True, request_handler=_KeepAlive)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> "SimulatedAws":
