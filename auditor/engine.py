@@ -6,12 +6,15 @@ yielded before it failed are kept.
 """
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import boto3
 
@@ -94,6 +97,38 @@ def evaluate_unit(ctx: CheckContext) -> list[Finding]:
 
 THREADS_PER_WORKER = 2
 
+# The cyclic garbage collector's thresholds while an audit runs (see `fewer_collections`).
+AUDIT_GC_THRESHOLDS = (50_000, 20, 100)
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_saved: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while auditing.
+
+    An audit allocates a great many small objects that live on (parsed answers kept for other checks, findings,
+    service models), and almost none in reference cycles: reference counting frees the rest. With Python's default
+    thresholds the collector still ran ~1,070 times in a 1,000-resource audit, the full collections walking every
+    loaded service model each time, holding the GIL the request threads need: 0.85 s of the audit's 5.8 s of CPU,
+    measured (benchmark, 32 workers). With these thresholds it runs ~13 times, 0.2 s. Garbage in cycles still goes,
+    just in larger batches. Nested and concurrent audits share one setting; the last to finish restores the
+    process's own thresholds."""
+    global _gc_users, _gc_saved
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(*AUDIT_GC_THRESHOLDS)
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_saved is not None:
+                gc.set_threshold(*_gc_saved)
+
 
 def run_audit(
     config: AuditConfig,
@@ -105,6 +140,12 @@ def run_audit(
 ) -> AuditRun:
     """Audit the account behind the credentials — or, with `config.organization`, every selected member
     account — on one pool of workers, and gather everything into one AuditRun."""
+    with fewer_collections():
+        return _run_audit(config, session, boto_session, checks, progress)
+
+
+def _run_audit(config: AuditConfig, session: AwsSession | None, boto_session: boto3.Session | None,
+               checks: list[type[Check]] | None, progress: ProgressCallback | None) -> AuditRun:
     started = datetime.now(timezone.utc)
     selected = checks if checks is not None else select_checks(config.selection)
     session = session or AwsSession(config, boto_session)

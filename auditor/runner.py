@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .config import AuditConfig
-from .engine import ProgressCallback, run_audit
+from .engine import ProgressCallback, fewer_collections, run_audit
 from .errors import AuditError, ExitCode
 from .models import AuditRun, Severity
 from .registry import load_reporters
@@ -99,12 +99,13 @@ def execute(
         from reports.load import read_document
 
         baseline = read_document(options.baseline)  # read first: a bad baseline fails before the audit
-    run = run_audit(config, progress=progress)
-    if baseline is not None:
-        from reports.diff import new_failing_ids
+    with fewer_collections():  # the reports too: a dictionary or more per finding
+        run = run_audit(config, progress=progress)
+        if baseline is not None:
+            from reports.diff import new_failing_ids
 
-        run = replace(run, new_findings=new_failing_ids(baseline, run.findings))
-    write_reports(run, options, stdout or sys.stdout, stderr or sys.stderr)
+            run = replace(run, new_findings=new_failing_ids(baseline, run.findings))
+        write_reports(run, options, stdout or sys.stdout, stderr or sys.stderr)
     if options.security_hub:
         from .securityhub import import_findings
 

@@ -172,3 +172,30 @@ def sample_findings_run():
         return AuditRun("0", "123456789012", "aws", "arn", ("us-east-1",), now, now, (), findings, {}, ())
 
     return build
+
+
+def test_audit_runs_the_garbage_collector_less_often_and_restores_it():
+    import gc
+    import threading
+
+    from auditor.engine import AUDIT_GC_THRESHOLDS, fewer_collections
+
+    before = gc.get_threshold()
+    inside: list[tuple[int, ...]] = []
+    entered, release = threading.Event(), threading.Event()
+
+    def other_audit():
+        with fewer_collections():
+            entered.set()
+            release.wait(5)
+
+    with fewer_collections():
+        inside.append(gc.get_threshold())
+        worker = threading.Thread(target=other_audit)
+        worker.start()
+        entered.wait(5)
+    inside.append(gc.get_threshold())  # the first audit ended; the other still runs
+    release.set()
+    worker.join()
+    assert inside == [AUDIT_GC_THRESHOLDS, AUDIT_GC_THRESHOLDS]
+    assert gc.get_threshold() == before
