@@ -74,7 +74,9 @@ class JsonReporter:
 
     def write(self, run: AuditRun, out: TextIO) -> None:
         """The document, findings streamed one at a time: at 100,000 findings the report never exists twice in
-        memory (as a dict and as a string). The text is the same as json.dumps(document, indent=2)."""
+        memory (as a dict and as a string). Everything but the findings is indented; each finding is one line, so
+        the file greps and diffs a finding at a time, and is written by json's C encoder (the indenting encoder is
+        pure Python: three times slower, 0.2 s of a 1,000-resource audit's wall time and 2 s at 10,000)."""
         head = report_document(run, with_findings=False)
         head["findings"] = []
         text = json.dumps(head, indent=2, ensure_ascii=False)
@@ -83,9 +85,9 @@ class JsonReporter:
             out.write(text + "\n")
             return
         out.write(text[: -len("[]\n}")] + "[\n")
+        encode = json.JSONEncoder(ensure_ascii=False).encode
         for index, finding in enumerate(run.findings):
             if index:
                 out.write(",\n")
-            out.write("    " + json.dumps(_finding(finding, run.new_findings), indent=2,
-                                        ensure_ascii=False).replace("\n", "\n    "))
+            out.write("    " + encode(_finding(finding, run.new_findings)))
         out.write("\n  ]\n}\n")
