@@ -191,6 +191,10 @@ def _run_audit(config: AuditConfig, session: AwsSession | None, boto_session: bo
     sessions = list({id(t.session): t.session for t in targets if t.session is not None}.values())
     if session not in sessions:
         sessions.append(session)
+    watch = getattr(progress, "watch", None)
+    if watch is not None:
+        watch(lambda: (sum(s.throttled for s in sessions),
+                       tuple(sorted({name for s in sessions for name in s.rate_limiter.pacing}))))
     done = 0
     try:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="aws-audit") as pool:

@@ -1,15 +1,19 @@
 """A one-line progress bar on stderr: units of work done / total (check x region), the service and region just
-finished, the elapsed time, and — when AWS is slowing the run down — how many requests it throttled.
+finished, the elapsed time, and what is slowing the run down: how many requests AWS throttled (each retried with
+backoff), and which services' requests are waiting, right now, to stay under AWS's published request rates.
 
-It refreshes itself every half second, so a run stuck in throttling backoff still shows time passing and says
-why, rather than looking hung.
+It refreshes itself every half second from the live figures (`watch`), so a run stuck in throttling backoff or
+pacing still shows time passing and says why, rather than looking hung.
 """
 from __future__ import annotations
 
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import Callable, TextIO
+
+# -> (requests AWS throttled so far, services waiting for a rate-limit token now)
+Status = Callable[[], tuple[int, tuple[str, ...]]]
 
 WIDTH = 100
 
@@ -27,6 +31,11 @@ class ProgressBar:
         self._state = (0, 1, "", "", 0)
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._status: Status | None = None
+
+    def watch(self, status: Status) -> None:
+        """Read the throttling and pacing figures live at every refresh, not only when a unit finishes."""
+        self._status = status
 
     def __call__(self, done: int, total: int, service: str, region: str, throttled: int = 0) -> None:
         with self._lock:
@@ -49,11 +58,16 @@ class ProgressBar:
 
     def _draw(self, final: bool) -> None:
         done, total, service, region, throttled = self._state
+        pacing: tuple[str, ...] = ()
+        if self._status is not None and not final:
+            throttled, pacing = self._status()
         filled = self.BAR * done // max(total, 1)
         bar = "#" * filled + "-" * (self.BAR - filled)
         line = f"\r[{bar}] {done}/{total} checks  {service} {region}  {time.monotonic() - self._started:.0f}s"
         if throttled:
             line += f"  AWS throttled {throttled} request(s), retrying with backoff"
+        if pacing:
+            line += f"  pacing {', '.join(pacing)} to AWS's published request rate"
         self._stream.write(line.ljust(WIDTH)[: max(WIDTH, len(line))])
         if final:
             self._stream.write("\r" + " " * WIDTH + "\r")

@@ -92,6 +92,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._buckets: dict[tuple[str, str, str], _Bucket] = {}
         self._waited: dict[str, float] = {}
+        self._pacing: dict[str, int] = {}  # service -> callers asleep for a token right now
 
     def limits(self, service: str) -> bool:
         return service in self._quotas
@@ -111,9 +112,20 @@ class RateLimiter:
             wait = bucket.take(now)
             if wait:
                 self._waited[service] = self._waited.get(service, 0.0) + wait
+                self._pacing[service] = self._pacing.get(service, 0) + 1
         if wait:
-            self._sleep(wait)
+            try:
+                self._sleep(wait)
+            finally:
+                with self._lock:
+                    self._pacing[service] -= 1
         return wait
+
+    @property
+    def pacing(self) -> tuple[str, ...]:
+        """The services whose requests are waiting for a token right now (the progress line says so)."""
+        with self._lock:
+            return tuple(sorted(s for s, n in self._pacing.items() if n > 0))
 
     @property
     def waited(self) -> dict[str, float]:

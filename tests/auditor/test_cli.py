@@ -95,3 +95,44 @@ def test_organization_options_need_each_other(cli):
     assert runner_result.exit_code == 2 and "need --org" in runner_result.output
     runner_result = cli("run", "--org")
     assert runner_result.exit_code == 2 and "--org needs --role-name" in runner_result.output
+
+
+def test_progress_bar_reads_live_figures_and_says_which_services_are_paced():
+    stream = io.StringIO()
+    bar = ProgressBar(stream, min_interval=0, tick=0.01)
+    live = {"throttled": 0, "pacing": ()}
+    bar.watch(lambda: (live["throttled"], live["pacing"]))
+    bar(1, 4, "lambda", "eu-west-1")
+    assert "pacing" not in stream.getvalue() and "throttled" not in stream.getvalue()
+    live.update(throttled=2, pacing=("ec2", "lambda"))
+    import time
+
+    deadline = time.monotonic() + 5
+    while "pacing ec2, lambda" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)  # no unit finishes: the ticker alone brings the news
+    assert "pacing ec2, lambda to AWS's published request rate" in stream.getvalue()
+    assert "AWS throttled 2 request(s)" in stream.getvalue()
+    bar(4, 4, "lambda", "eu-west-1")
+
+
+def test_the_engine_gives_the_progress_bar_its_live_figures(aws):
+    from auditor.engine import run_audit
+
+    from .test_engine import FakeAccountGlobal
+
+    class Recording:
+        def __init__(self) -> None:
+            self.status = None
+            self.calls = 0
+
+        def watch(self, status):
+            self.status = status
+
+        def __call__(self, *args, **kwargs):
+            self.calls += 1
+
+    progress = Recording()
+    run_audit(AuditConfig(regions=("us-east-1",), workers=2), boto_session=BOTO, checks=[FakeAccountGlobal],
+              progress=progress)
+    assert progress.calls == 1
+    assert progress.status() == (0, ())

@@ -141,3 +141,18 @@ def test_timestamps_are_read_as_botocore_reads_them() -> None:
         assert ours == theirs, value
         assert (ours.utcoffset() is None) == (theirs.utcoffset() is None), value
     assert parse_timestamp("2024-03-01T12:30:45Z") == datetime(2024, 3, 1, 12, 30, 45, tzinfo=timezone.utc)
+
+
+def test_a_service_is_reported_as_pacing_only_while_a_request_waits_for_its_token() -> None:
+    clock = FakeClock()
+    seen: list[tuple[str, ...]] = []
+
+    def sleep(seconds: float) -> None:
+        seen.append(limiter.pacing)  # what the progress line would show during the wait
+        clock.sleep(seconds)
+
+    limiter = RateLimiter(clock=clock, sleep=sleep)
+    for _ in range(16):
+        limiter.acquire("lambda", "eu-west-1", "ListFunctions")
+    assert seen == [("lambda",)]  # the 16th request waited, and was shown waiting
+    assert limiter.pacing == ()
