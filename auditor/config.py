@@ -16,11 +16,14 @@ import yaml
 from .errors import ConfigError
 from .models import Category, Severity
 
-# Requests in flight at once. Chosen on the benchmark (bench/results/latest.json, "worker_sweep": 1,000 resources at
-# 50 ms): 8 -> 17.0 s, 16 -> 10.0 s, 32 -> 7.8 s, 64 -> 7.1 s. Past 32 the gain is small, while IAM and S3 publish
-# no read rate to pace to and the benchmark shows what throttling costs under adaptive retries (more than ten
-# times the wall time): 32 is the knee.
-DEFAULT_WORKERS = 32
+# Requests in flight at once. Chosen on the benchmark's sweep (bench/results/latest.json, "worker_sweep": the same
+# 1,000-resource account at 50 ms): 16 is the largest count at which the audit stays within 1.5x of its lower bound
+# `requests x latency / workers`, i.e. the workers still spend their time waiting on AWS. Past it the audit is bound
+# by its own CPU (botocore's per-request work runs under one GIL): 32 workers are ~1.4x faster for twice the
+# concurrent load on the account's API quotas, which its production workloads share, and IAM and S3 publish no
+# read rate to pace to (the benchmark shows what throttling costs under adaptive retries). Accounts far from the
+# auditor (higher latency) gain more from --workers 32.
+DEFAULT_WORKERS = 16
 
 
 def _load_defaults() -> dict[str, Any]:

@@ -38,7 +38,7 @@ from typing import Any, Iterator, Mapping
 import boto3
 from botocore.exceptions import ClientError
 
-from .config import AuditConfig, Selection
+from .config import DEFAULT_WORKERS, AuditConfig, Selection
 from .models import AuditRun, Finding, Scope, Severity
 from .mutelist import Mutelist
 from .session import AwsSession
@@ -64,7 +64,7 @@ class Settings:
     selection: Selection = Selection()
     fail_on: Severity | None = Severity.HIGH
     topic_arn: str | None = None
-    workers: int = 16
+    workers: int = DEFAULT_WORKERS
     org_role: str | None = None
     accepted: Mutelist | None = None  # the stack's declared exceptions, muted in every run
 
@@ -84,7 +84,7 @@ class Settings:
                                 exclude=_items(get("exclude_checks"))),
             fail_on=None if fail_on == "none" else Severity.parse(fail_on),
             topic_arn=get("topic_arn") or None,
-            workers=int(get("workers") or 16),
+            workers=int(get("workers") or DEFAULT_WORKERS),
             org_role=get("org_role") or None,
             # Environment only: an event may narrow or redirect a run, but never mute anything.
             accepted=Mutelist.parse(environ[ACCEPTED], ACCEPTED) if environ.get(ACCEPTED) else None,

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..config import DEFAULT_WORKERS
 from ..errors import AuditError
 from ..models import Severity
 
@@ -64,9 +65,9 @@ def _say(message: str) -> None:
 @click.option("--service", "services", multiple=True, metavar="SERVICE", help="Only checks of this service.")
 @click.option("--check", "checks", multiple=True, metavar="GLOB", help="Only checks whose id matches.")
 @click.option("--exclude-check", "exclude_checks", multiple=True, metavar="GLOB", help="Skip these checks.")
-@click.option("--workers", type=click.IntRange(1, 256), default=16, show_default=True,
-              help="Parallel (check, region) units per invocation; the function's memory follows (64 MB each, "
-                   "at least 1024 MB).")
+@click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,
+              help="Most AWS requests in flight per invocation (as for `run`); the function's memory follows "
+                   "(64 MB each, at least 1024 MB).")
 @click.option("--reserved-concurrency", type=click.IntRange(1, 1000), default=None,
               help="Concurrent executions reserved for the function (default: 1, or 12 with --fan-out). An account "
                    "must keep 10 unreserved, so a new account with a limit of 10 cannot reserve any: raise the "

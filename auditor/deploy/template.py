@@ -38,6 +38,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import DEFAULT_WORKERS
 from ..models import Severity
 from .accepted import ENVIRONMENT_VARIABLE, accepted_findings, environment_value
 
@@ -79,7 +80,7 @@ class StackOptions:
     services: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()
     exclude_checks: tuple[str, ...] = ()
-    workers: int = 16
+    workers: int = DEFAULT_WORKERS
     reserved_concurrency: int | None = None  # default: 1, or the Map concurrency + 2 with fan-out
     subnet_ids: tuple[str, ...] = ()  # with security_group_ids: the function runs in this VPC's subnets
     security_group_ids: tuple[str, ...] = ()
