@@ -228,14 +228,13 @@ class ApiCache:
         method_name = xform_name(operation)
         if client.meta.method_to_api_mapping.get(method_name) != operation:
             raise ValueError(f"{service} has no operation {operation}")
-        started = 0.0
+        started = time.perf_counter()
         try:
-            with self._session.gate.slot():  # at most `workers` reads on the wire, whoever's thread asks
-                started = time.perf_counter()
-                if client.can_paginate(method_name):
-                    result = client.get_paginator(method_name).paginate(**params).build_full_result()
-                else:
-                    result = getattr(client, method_name)(**params)
+            # Each HTTP attempt passes the session's gate (at most `workers` on the wire), in the client's hooks.
+            if client.can_paginate(method_name):
+                result = client.get_paginator(method_name).paginate(**params).build_full_result()
+            else:
+                result = getattr(client, method_name)(**params)
         except ClientError as exc:
             err = exc.response.get("Error", {})
             code = str(err.get("Code", "Unknown"))
@@ -252,6 +251,8 @@ class ApiCache:
             self._unavailable(service, operation, region, "NotImplemented", str(exc), params)
         except BotoCoreError as exc:
             self._unavailable(service, operation, region, type(exc).__name__, str(exc), params)
+        finally:
+            self._session.gate.leave()  # whatever happened inside botocore, this thread keeps no slot
         result.pop("ResponseMetadata", None)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s %s %.3fs", region, iam_action(service, operation), _freeze(params),

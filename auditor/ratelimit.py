@@ -3,9 +3,11 @@ than the request rates AWS publishes.
 
 Two gates, both passed by every request the engine makes:
 
-- `RequestGate.slot()`: a semaphore of `--workers` slots, held for the whole of one read (its pages and its
-  retries). Unit threads and fan-out threads together never have more than `workers` reads on the wire, so
-  `requests x latency / workers` is a true lower bound of a run's wall time (the benchmark's yardstick).
+- `RequestGate`: a semaphore of `--workers` slots, taken just before each HTTP attempt is sent and given back as
+  soon as its answer has arrived. Unit threads and fan-out threads together never have more than `workers`
+  requests on the wire, so `requests x latency / workers` is a true lower bound of a run's wall time (the
+  benchmark's yardstick). A slot is not held while a request waits for a rate-limit token, sleeps before a retry,
+  is signed or parsed, or waits for the CPU: a thread held up there never keeps another request off the wire.
 - `RateLimiter.acquire(service, region, operation)`: a token bucket per published quota, taken before each HTTP
   attempt (pages and retries included: AWS counts every one). A request that would exceed the quota waits here
   instead of being throttled and retried; botocore's adaptive retries still handle throttling that comes anyway
@@ -28,7 +30,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 
 @dataclass(frozen=True)
@@ -135,13 +137,32 @@ class RateLimiter:
 
 
 class RequestGate:
-    """At most `workers` reads in flight over the whole run."""
+    """At most `workers` requests on the wire over the whole run (every account of an --org run shares one).
+
+    The session hooks `enter` to botocore's `before-send` (after every other handler there: the pacing and the
+    adaptive retries' own rate limiter) and `leave` to `before-parse` and `response-received`, so a slot covers one
+    HTTP attempt from sending to its answer. Which thread holds a slot is thread-local: `leave` is safe to call
+    again (the engine does, after every read, so no error path can keep a slot)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._slots = threading.BoundedSemaphore(workers)
+        self._held = threading.local()
+
+    def enter(self, **_: Any) -> None:
+        if not getattr(self._held, "slot", False):
+            self._slots.acquire()
+            self._held.slot = True
+
+    def leave(self, **_: Any) -> None:
+        if getattr(self._held, "slot", False):
+            self._held.slot = False
+            self._slots.release()
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        with self._slots:
+        self.enter()
+        try:
             yield
+        finally:
+            self.leave()

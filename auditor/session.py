@@ -207,6 +207,10 @@ class AwsSession:
                 if self.rate_limiter.limits(service):
                     client.meta.events.register("before-send", functools.partial(self._pace, service, region))
                 client.meta.events.register("needs-retry", self._note_retry)
+                # On the wire from the last before-send handler to the answer's arrival (see RequestGate).
+                client.meta.events.register_last("before-send", self.gate.enter)
+                client.meta.events.register("before-parse", self.gate.leave)
+                client.meta.events.register("response-received", self.gate.leave)
                 if service == "s3control" and os.environ.get("AWS_ENDPOINT_URL"):
                     client.meta.events.register("before-sign", _strip_account_host_prefix)
                 self._clients[key] = client

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from auditor import AuditConfig
 from auditor.api import ApiCache
 from auditor.ratelimit import PUBLISHED, Quota, RateLimiter, RequestGate, ServiceQuotas
@@ -156,3 +158,49 @@ def test_a_service_is_reported_as_pacing_only_while_a_request_waits_for_its_toke
         limiter.acquire("lambda", "eu-west-1", "ListFunctions")
     assert seen == [("lambda",)]  # the 16th request waited, and was shown waiting
     assert limiter.pacing == ()
+
+
+def _free_slots(gate: RequestGate) -> int:
+    free = 0
+    while gate._slots.acquire(blocking=False):  # noqa: SLF001 - counting the gate's free slots
+        free += 1
+    for _ in range(free):
+        gate._slots.release()  # noqa: SLF001
+    return free
+
+
+def test_a_request_waiting_for_its_rate_limit_token_holds_no_slot_of_the_gate(aws) -> None:
+    aws.client("ec2", region_name="us-east-1").run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)
+    session = AwsSession(AuditConfig(max_attempts=2, workers=1), BOTO)
+    clock = FakeClock()
+    free_while_pacing: list[int] = []
+
+    def sleep(seconds: float) -> None:
+        free_while_pacing.append(_free_slots(session.gate))
+        clock.sleep(seconds)
+
+    session.rate_limiter = RateLimiter({"ec2": ServiceQuotas(default=Quota(rate=1, burst=1))},  # one shared bucket
+                                       clock=clock, sleep=sleep)
+    api = ApiCache(session)
+    api.call("ec2", "DescribeInstances", "us-east-1")
+    api.call("ec2", "DescribeVpcs", "us-east-1")
+    api.call("ec2", "DescribeSubnets", "us-east-1")
+    # workers=1: had a waiting request taken the one slot first, nobody else could have sent in the meantime.
+    assert free_while_pacing == [1, 1]  # the second and third requests waited, holding nothing
+    assert _free_slots(session.gate) == 1  # every answer gave its slot back
+
+
+def test_the_slot_is_held_on_the_wire_only_and_never_kept_after_an_error(aws, faults) -> None:
+    from auditor.errors import DataUnavailable
+
+    faults.throttle("ec2", "DescribeSubnets")  # answered on the wire, retried, then given up
+    session = AwsSession(AuditConfig(max_attempts=2, workers=2), BOTO)
+    seen: list[int] = []
+    client = session.client("ec2", "us-east-1")
+    client.meta.events.register_first("before-parse", lambda **_: seen.append(_free_slots(session.gate)))
+    api = ApiCache(session)
+    api.call("ec2", "DescribeVpcs", "us-east-1")
+    with pytest.raises(DataUnavailable):
+        api.call("ec2", "DescribeSubnets", "us-east-1")
+    assert seen == [1, 1, 1]  # each attempt on the wire held one of the two slots until its answer came
+    assert _free_slots(session.gate) == 2
