@@ -20,7 +20,7 @@ import functools
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, TypeVar
 
 from .api import ApiCache, iam_action, is_read_action
@@ -31,6 +31,21 @@ from .models import Category, Control, Finding, Remediation, Resource, Scope, Se
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+){2,}$")
 R = TypeVar("R")
+
+
+def utc_datetime(value: Any) -> datetime | None:
+    """A time from an AWS answer as an aware UTC datetime: botocore's datetimes (a naive one is UTC) or an ISO 8601
+    string (credential report columns, a simulator's quirks); None for anything else ("N/A", empty, absent)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def camel_case(check_id: str) -> str:

@@ -3,24 +3,13 @@ AMIs use. The reads are the same as the security checks' (shared through the mem
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import datetime
+from typing import Mapping
 
 from auditor import CheckContext, Resource, collector
+from auditor.check import utc_datetime
 
 from .resources import tag_dict
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return None
 
 
 @dataclass(frozen=True)
@@ -57,7 +46,7 @@ def ebs_snapshots(ctx: CheckContext) -> list[EbsSnapshot]:
         found.append(EbsSnapshot(
             id=snapshot_id, region=ctx.region, arn=ctx.arn("ec2", f"snapshot/{snapshot_id}", account=""),
             volume_id=str(item.get("VolumeId", "")), volume_size_gib=int(item.get("VolumeSize", 0) or 0),
-            started=_timestamp(item.get("StartTime")), description=str(item.get("Description", "")),
+            started=utc_datetime(item.get("StartTime")), description=str(item.get("Description", "")),
             tags=tag_dict(item.get("Tags")),
         ))
     return found

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from auditor import Category, Check, CheckContext, Finding, Remediation, Resource, Severity, collector
+from auditor.check import utc_datetime
 from auditor.pricing import hourly
 
-from ..vpc.cost_resources import metric_sum, timestamp
+from ..vpc.cost_resources import metric_sum
 
 # Load balancer type -> (CloudWatch namespace, traffic metric, price table item, idle-threshold parameter).
 TRAFFIC = {
@@ -64,7 +65,7 @@ def load_balancers(ctx: CheckContext) -> list[LoadBalancer]:
             state=str((item.get("State") or {}).get("Code", "")), vpc_id=str(item.get("VpcId", "")),
             zones=tuple(sorted({str(z.get("ZoneName", "")) for z in item.get("AvailabilityZones") or []
                                 if z.get("ZoneName")})),
-            created=timestamp(item.get("CreatedTime")),
+            created=utc_datetime(item.get("CreatedTime")),
         ))
     return sorted(found, key=lambda lb: lb.name)
 

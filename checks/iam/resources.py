@@ -11,11 +11,12 @@ import io
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterator, Mapping
 from urllib.parse import unquote
 
 from auditor import CheckContext, DataUnavailable, Resource, collector
+from auditor.check import utc_datetime
 from auditor.models import ApiError
 from auditor.policy import parse_policy
 
@@ -192,8 +193,8 @@ def parse_credential_report(content: bytes | str) -> tuple[CredentialReportRow, 
 
 def _report_row(row: Mapping[str, str | None]) -> CredentialReportRow:
     keys = tuple(
-        Credential(f"access_key_{n}", _date(row.get(f"access_key_{n}_last_rotated")),
-                   _date(row.get(f"access_key_{n}_last_used_date")))
+        Credential(f"access_key_{n}", utc_datetime(row.get(f"access_key_{n}_last_rotated")),
+                   utc_datetime(row.get(f"access_key_{n}_last_used_date")))
         for n in (1, 2)
         if _flag(row.get(f"access_key_{n}_active"))
     )
@@ -202,26 +203,14 @@ def _report_row(row: Mapping[str, str | None]) -> CredentialReportRow:
         arn=row["arn"] or "",
         password_enabled=_flag(row["password_enabled"]),
         mfa_active=_flag(row["mfa_active"]),
-        created=_date(row.get("user_creation_time")),
-        password_last_used=_date(row.get("password_last_used")),
-        password_last_changed=_date(row.get("password_last_changed")),
+        created=utc_datetime(row.get("user_creation_time")),
+        password_last_used=utc_datetime(row.get("password_last_used")),
+        password_last_changed=utc_datetime(row.get("password_last_changed")),
         access_keys=keys,
         keys_last_used=tuple(
-            d for d in (_date(row.get(f"access_key_{n}_last_used_date")) for n in (1, 2)) if d is not None
+            d for d in (utc_datetime(row.get(f"access_key_{n}_last_used_date")) for n in (1, 2)) if d is not None
         ),
     )
-
-
-def _date(value: str | None) -> datetime | None:
-    """An ISO 8601 date of the report; None for `N/A`, `no_information`, `not_supported` or anything else."""
-    text = (value or "").strip()
-    if not text or not text[0].isdigit():
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _flag(value: str | None) -> bool:
@@ -277,7 +266,7 @@ def credential_report(ctx: CheckContext) -> CredentialReport:
 
 def _credential_report(response: Mapping[str, Any]) -> CredentialReport:
     return CredentialReport(
-        generated=_aware(response.get("GeneratedTime")),
+        generated=utc_datetime(response.get("GeneratedTime")),
         rows=parse_credential_report(response.get("Content") or b""),
     )
 
@@ -473,16 +462,10 @@ def server_certificates(ctx: CheckContext) -> tuple[ServerCertificate, ...]:
             name=c.get("ServerCertificateName", ""),
             arn=c.get("Arn", ""),
             certificate_id=c.get("ServerCertificateId", ""),
-            expiration=_aware(c.get("Expiration")),
+            expiration=utc_datetime(c.get("Expiration")),
         )
         for c in listed
     )
-
-
-def _aware(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return _date(value) if isinstance(value, str) else None
 
 
 # -- EC2 instances' roles (CIS 1.18) ---------------------------------------------------------------------------

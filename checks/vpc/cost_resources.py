@@ -3,26 +3,15 @@ sums for idle detection (shared with the load balancer checks)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from auditor import CheckContext, Resource, collector
+from auditor.check import utc_datetime
 
 from ..ec2.resources import tag_dict
 
 METRIC_PERIOD_SECONDS = 86400
-
-
-def timestamp(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return None
 
 
 @dataclass(frozen=True)
@@ -61,7 +50,7 @@ def live_nat_gateways(ctx: CheckContext) -> list[CostNatGateway]:
         found.append(CostNatGateway(
             id=nat_id, region=ctx.region, arn=ctx.arn("ec2", f"natgateway/{nat_id}"),
             vpc_id=str(item.get("VpcId", "")), subnet_id=str(item.get("SubnetId", "")), state=state,
-            connectivity=str(item.get("ConnectivityType") or "public"), created=timestamp(item.get("CreateTime")),
+            connectivity=str(item.get("ConnectivityType") or "public"), created=utc_datetime(item.get("CreateTime")),
             tags=tag_dict(item.get("Tags")),
         ))
     return sorted(found, key=lambda n: n.id)

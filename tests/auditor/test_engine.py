@@ -199,3 +199,18 @@ def test_audit_runs_the_garbage_collector_less_often_and_restores_it():
     worker.join()
     assert inside == [AUDIT_GC_THRESHOLDS, AUDIT_GC_THRESHOLDS]
     assert gc.get_threshold() == before
+
+
+def test_times_from_answers_and_reports_are_aware_utc_or_none():
+    from datetime import datetime, timedelta, timezone
+
+    from auditor.check import utc_datetime
+
+    utc = timezone.utc
+    assert utc_datetime(datetime(2024, 3, 1, 12)) == datetime(2024, 3, 1, 12, tzinfo=utc)  # naive is UTC
+    assert utc_datetime(datetime(2024, 3, 1, 14, tzinfo=timezone(timedelta(hours=2)))) == datetime(2024, 3, 1, 12,
+                                                                                                  tzinfo=utc)
+    assert utc_datetime(" 2024-03-01T12:00:00Z ") == datetime(2024, 3, 1, 12, tzinfo=utc)
+    assert utc_datetime("2024-03-01T12:00:00+00:00") == datetime(2024, 3, 1, 12, tzinfo=utc)
+    for nothing in (None, "", "N/A", "no_information", "not_supported", 17):
+        assert utc_datetime(nothing) is None
